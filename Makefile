@@ -1,0 +1,38 @@
+# Safety Net Monitor — the two commands: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_DIR ?= demo
+DEMO_DATE ?= 2026-11-20
+DEMO_HOUSEHOLDS ?= 2000
+
+.PHONY: install demo test lint typecheck lock bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $@
+
+demo: install
+	DEMO_DIR=$(DEMO_DIR) DEMO_DATE=$(DEMO_DATE) DEMO_HOUSEHOLDS=$(DEMO_HOUSEHOLDS) \
+		$(BIN)/python -m safetynet.orchestration.demo
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check include dags plugins tests bench
+
+typecheck: install
+	$(BIN)/mypy include/safetynet
+
+lock:
+	$(BIN)/uv pip compile requirements.in -o requirements.lock -p 3.11 --generate-hashes
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR)

@@ -1,0 +1,88 @@
+"""The ``safetynet`` command line: generate, run, status (outputs.md, "The command line")."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (kept separate so tests and docs can inspect it)."""
+    p = argparse.ArgumentParser(prog="safetynet", description="Safety Net Monitor")
+    sub = p.add_subparsers(dest="command", required=True)
+    g = sub.add_parser("generate", help="write a complete demo deployment")
+    g.add_argument("--out", required=True, type=Path, help="folder to create")
+    g.add_argument("--households", type=int, default=2000)
+    g.add_argument("--seed", type=int, default=7)
+    g.add_argument("--date", type=_date, default=date(2026, 11, 20), help="report date D")
+    for name, text in (("run", "extract, validate, load, match, report and publish one date"),
+                       ("status", "per source: newest data loaded, when, last accounting")):
+        c = sub.add_parser(name, help=text)
+        c.add_argument("--config", type=Path, help="configuration file (default: $SAFETYNET_CONFIG)")
+        if name == "run":
+            c.add_argument("--date", type=_date, required=True, help="report date D (YYYY-MM-DD)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from safetynet.config import ConfigError
+
+    try:
+        if args.command == "generate":
+            return _generate(args)
+        if args.command == "run":
+            return _run(args)
+        return _status(args)
+    except ConfigError as exc:
+        print(f"safetynet: {exc}", file=sys.stderr)
+        return 2
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from safetynet.generate import generate_deployment
+
+    config = generate_deployment(args.out, households=args.households, seed=args.seed,
+                                 report_date=args.date)
+    print(f"deployment written: {config.parent}")
+    print(f"  run it:  safetynet run --config {config} --date {args.date.isoformat()}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from safetynet.pipeline import run
+
+    try:
+        result = run(args.date, args.config)
+    except Exception as exc:
+        print(f"safetynet: the extract for {args.date} was NOT published: "
+              f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(f"published {result['cases']} cases to {result['published_to']}")
+    for source, error in result["failed_sources"].items():
+        print(f"  stale source {source}: {error}", file=sys.stderr)
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from safetynet.reports.status import status_lines
+
+    for line in status_lines(args.config):
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""Deployment configuration: one YAML file (outputs.md, "Configuration").
+
+Paths and SQLite URLs in the file are relative to the file itself, so a
+deployment folder can be moved or copied as a whole. A URL or location may name
+an Airflow connection instead (``airflow://<conn_id>`` or ``sftp://<conn_id>/path``),
+so that secrets stay out of the file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ENV_VAR = "SAFETYNET_CONFIG"
+DEFAULT_RULES: dict[str, Any] = {
+    "electricity_high_kwh": 500,
+    "utility_window_months": 3,
+    "elderly_allowance_min_age": 80,
+    "max_residential_units": 1,
+    "non_residential_uses": ["商业", "办公", "工业"],
+}
+FILE_SOURCES = ("property", "electricity", "water")
+DB_SOURCES = ("civil_affairs", "personnel")
+
+
+class ConfigError(ValueError):
+    """The configuration is missing, unreadable or incomplete."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """A loaded deployment configuration with every path resolved."""
+
+    path: Path
+    province: str
+    city: str
+    county: str
+    regions_file: Path
+    warehouse_url: str
+    work_dir: Path
+    sources: dict[str, str] = field(default_factory=dict)
+    outbox: str = ""
+    inbox: str = ""
+    rules: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def address_prefixes(self) -> list[str]:
+        """Province, city and county names stripped from the front of addresses."""
+        return [self.province, self.city, self.county]
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Load the configuration named by ``path``, else ``SAFETYNET_CONFIG``."""
+    chosen = path or os.environ.get(ENV_VAR)
+    if not chosen:
+        raise ConfigError(
+            f"no configuration: pass --config FILE or set {ENV_VAR} "
+            "(a demo deployment is made by `safetynet generate --out DIR`)"
+        )
+    cfg_path = Path(chosen).expanduser().resolve()
+    if not cfg_path.is_file():
+        raise ConfigError(f"configuration file not found: {cfg_path}")
+    try:
+        raw = yaml.safe_load(cfg_path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{cfg_path}: not valid YAML ({exc})") from exc
+    base = cfg_path.parent
+    try:
+        region = raw["region"]
+        sources = raw["sources"]
+        cfg = Config(
+            path=cfg_path,
+            province=str(region.get("province", "")),
+            city=str(region.get("city", "")),
+            county=str(region.get("county", "")),
+            regions_file=_resolve_path(base, raw["regions_file"]),
+            warehouse_url=resolve_url(base, raw["warehouse"]),
+            work_dir=_resolve_path(base, raw.get("work_dir", "work")),
+            sources={
+                **{name: resolve_url(base, sources[name]["url"]) for name in DB_SOURCES},
+                **{name: resolve_location(base, sources[name]["location"]) for name in FILE_SOURCES},
+            },
+            outbox=resolve_location(base, raw["outbox"]["location"]),
+            inbox=resolve_location(base, raw["inbox"]["location"]),
+            rules={**DEFAULT_RULES, **(raw.get("rules") or {})},
+        )
+    except (KeyError, TypeError) as exc:
+        raise ConfigError(f"{cfg_path}: missing or malformed setting {exc}") from exc
+    return cfg
+
+
+def _resolve_path(base: Path, value: str) -> Path:
+    p = Path(str(value)).expanduser()
+    return p if p.is_absolute() else (base / p).resolve()
+
+
+def resolve_location(base: Path, value: str) -> str:
+    """A local folder made absolute; ``sftp://`` locations are kept as given."""
+    value = str(value)
+    if "://" in value:
+        return value
+    return str(_resolve_path(base, value))
+
+
+def resolve_url(base: Path, url: str) -> str:
+    """A SQLAlchemy URL whose relative SQLite path is made relative to ``base``."""
+    url = str(url)
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix:
+        rest = url[len(prefix):]
+        if rest != ":memory:":
+            return prefix + str(_resolve_path(base, rest))
+    return url

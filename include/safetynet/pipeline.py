@@ -1,0 +1,110 @@
+"""The daily pipeline's steps: the one set of functions both the CLI and the DAGs call.
+
+Every step takes the report date and an optional configuration path (default:
+``SAFETYNET_CONFIG``) and returns a small dict of counts and identifiers that is
+safe to log and to pass through XCom: never a DataFrame, never personal data.
+A source step that fails records the failure (the source is then reported as
+stale) and re-raises, so its task fails loudly while other sources go on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from datetime import date
+from pathlib import Path
+
+from safetynet.config import Config, load_config
+
+SOURCES: tuple[str, ...] = ("civil_affairs", "personnel", "property", "electricity", "water")
+log = logging.getLogger("safetynet")
+
+
+def _setup(report_date: date | str, config_path: str | Path | None) -> tuple[Config, date]:
+    d = report_date if isinstance(report_date, date) else date.fromisoformat(str(report_date)[:10])
+    return load_config(config_path), d
+
+
+def _guarded(cfg: Config, source: str, step: object, *args: object) -> dict:
+    from safetynet.warehouse.load import record_failure
+
+    try:
+        return step(*args)  # type: ignore[operator]
+    except Exception as exc:
+        record_failure(cfg, source, exc)
+        raise
+
+
+def extract(source: str, report_date: date | str, config_path: str | Path | None = None) -> dict:
+    """Read a source's new deliveries, normalise them and stage them as a batch on disk."""
+    from safetynet.sources.extract import extract_source
+
+    cfg, d = _setup(report_date, config_path)
+    batch = _guarded(cfg, source, extract_source, cfg, source, d)
+    return {"source": source, "report_date": d.isoformat(), "path": batch["path"],
+            "items": len(batch["items"]), "read": sum(i["read"] for i in batch["items"])}
+
+
+def _batch(ref: dict) -> dict:
+    return json.loads((Path(ref["path"]) / "batch.json").read_text("utf-8"))
+
+
+def validate(source: str, batch: dict, config_path: str | Path | None = None) -> dict:
+    """Check a staged batch; raise on a batch-level failure, quarantine bad rows otherwise."""
+    from safetynet.validation.checks import check_batch
+
+    cfg = load_config(config_path)
+    observed = _guarded(cfg, source, check_batch, _batch(batch))
+    return {**batch, "validated": True, "checked_items": len(observed)}
+
+
+def load(source: str, batch: dict, config_path: str | Path | None = None) -> dict:
+    """Load a validated batch into the warehouse in one transaction and record its accounting."""
+    from safetynet.warehouse.load import load_batch
+
+    cfg = load_config(config_path)
+    return _guarded(cfg, source, load_batch, cfg, _batch(batch))
+
+
+def ingest(source: str, report_date: date | str, config_path: str | Path | None = None) -> dict:
+    """Extract, validate and load one source (what one ingest DAG does)."""
+    batch = extract(source, report_date, config_path)
+    batch = validate(source, batch, config_path)
+    return load(source, batch, config_path)
+
+
+def evaluate(report_date: date | str, config_path: str | Path | None = None) -> dict:
+    """Evaluate every rule as of the report date and update the case table."""
+    from safetynet.rules.engine import evaluate_rules
+
+    cfg, d = _setup(report_date, config_path)
+    return evaluate_rules(cfg, d)
+
+
+def publish(report_date: date | str, config_path: str | Path | None = None) -> dict:
+    """Write the day's extract files and publish them atomically to the outbox."""
+    from safetynet.publishing import publish_folder
+    from safetynet.reports.build import build_reports
+
+    cfg, d = _setup(report_date, config_path)
+    staged = cfg.work_dir / "reports" / d.isoformat()
+    shutil.rmtree(staged, ignore_errors=True)
+    staged.mkdir(parents=True)
+    summary = build_reports(cfg, d, staged)
+    target = publish_folder(cfg.outbox, staged, d.isoformat())
+    return {**summary, "published_to": target}
+
+
+def run(report_date: date | str, config_path: str | Path | None = None) -> dict:
+    """Every step for one date in one process: ingest all sources, evaluate, publish."""
+    failed = {}
+    for source in SOURCES:
+        try:
+            ingest(source, report_date, config_path)
+        except Exception as exc:
+            failed[source] = f"{type(exc).__name__}: {exc}"
+            log.error("source %s failed and is reported stale: %s", source, failed[source])
+    evaluated = evaluate(report_date, config_path)
+    published = publish(report_date, config_path)
+    return {"failed_sources": failed, **evaluated, **published}

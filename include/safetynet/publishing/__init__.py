@@ -1,0 +1,19 @@
+"""Publishing the extract to the inspectors' outbox (a local folder; SFTP in production)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from safetynet.publishing.local import SUCCESS, PublishError
+from safetynet.publishing.local import publish_folder as publish_local
+
+__all__ = ["SUCCESS", "PublishError", "publish_folder"]
+
+
+def publish_folder(location: str, staged: Path, folder_name: str) -> str:
+    """Publish ``staged`` as ``folder_name`` under the outbox ``location``."""
+    if location.startswith("sftp://"):
+        raise PublishError(
+            f"outbox {location}: SFTP publishing is not available in this version; "
+            "set outbox.location to a local folder")
+    return str(publish_local(staged, Path(location), folder_name))

@@ -1,0 +1,91 @@
+"""The inspectors' extract (outputs.md): ``mismatches_YYYYMMDD.csv`` and ``manifest.json``.
+
+Case files hold no timestamps, so identical inputs give byte-identical files;
+the generation time lives only in the manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Connection, select, text
+
+from safetynet.config import Config
+from safetynet.rules.catalog import RULES
+from safetynet.rules.registry import SEVERITY_ORDER
+from safetynet.warehouse.schema import meta_source_state, ref_region
+
+EXTRACT_COLUMNS = ["case_key", "rule_code", "rule_name", "severity", "status", "first_seen",
+                   "report_date", "township_code", "township_name", "household_id", "id_number",
+                   "name", "summary", "evidence"]
+SOURCE_NAMES = ("civil_affairs", "personnel", "property", "electricity", "water")
+
+
+def case_frame(conn: Connection, d: date) -> pd.DataFrame:
+    """D's cases in the contract's columns and order."""
+    cases = pd.read_sql(text("SELECT * FROM mart_case_day WHERE report_date = :d"), conn,
+                        params={"d": d.isoformat()})
+    names = dict(conn.execute(select(ref_region.c.code, ref_region.c.name)).all())
+    rules = {r.code: r for r in RULES}
+    cases["rule_name"] = cases["rule_code"].map(lambda c: rules[c].label)
+    cases["severity"] = cases["rule_code"].map(lambda c: rules[c].severity)
+    cases["township_name"] = cases["township_code"].map(names)
+    cases["report_date"] = d.isoformat()
+    cases["first_seen"] = cases["first_seen"].astype(str).str[:10]
+    cases["_sev"] = cases["severity"].map(SEVERITY_ORDER)
+    cases = cases.sort_values(["_sev", "township_code", "case_key"], na_position="last")
+    return cases[EXTRACT_COLUMNS].reset_index(drop=True)
+
+
+def write_case_csv(cases: pd.DataFrame, path: Path) -> int:
+    """Write the CSV as UTF-8 with BOM (opens cleanly in Excel), LF line ends."""
+    cases.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+    return len(cases)
+
+
+def source_freshness(conn: Connection) -> dict[str, dict]:
+    """Each source's newest data, when it was loaded, and whether it is stale."""
+    states = {r["source"]: r for r in conn.execute(select(meta_source_state)).mappings()}
+    out = {}
+    for name in SOURCE_NAMES:
+        s = states.get(name)
+        stale = s is None or s["last_outcome"] != "loaded"
+        out[name] = {
+            "newest_data": s["newest_data"] if s else None,
+            "loaded_at": s["loaded_at"].isoformat() if s and s["loaded_at"] else None,
+            "last_attempt_at": s["last_attempt_at"].isoformat() if s and s["last_attempt_at"] else None,
+            "last_outcome": s["last_outcome"] if s else "never_loaded",
+            "stale": stale,
+            "last_error": s["last_error"] if s else None,
+        }
+    return out
+
+
+def file_entry(path: Path, rows: int | None) -> dict:
+    """A manifest entry: name, size, SHA-256 and row count."""
+    data = path.read_bytes()
+    return {"name": path.name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+            "rows": rows}
+
+
+def write_manifest(path: Path, cfg: Config, d: date, files: list[dict],
+                   freshness: dict[str, dict], cases: pd.DataFrame) -> None:
+    """Write manifest.json as outputs.md lists it."""
+    manifest = {
+        "report_date": d.isoformat(),
+        "generated_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "files": files,
+        "sources": freshness,
+        "stale_sources": sorted(n for n, f in freshness.items() if f["stale"]),
+        "rules": [{"code": r.code, "name": r.label, "severity": r.severity,
+                   "subject": r.subject, "version": r.version} for r in RULES],
+        "thresholds": cfg.rules,
+        "cases_by_status": {k: int(v) for k, v in cases["status"].value_counts().sort_index().items()},
+        "cases_by_rule": {k: int(v) for k, v in cases["rule_code"].value_counts().sort_index().items()},
+    }
+    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=False) + "\n",
+                    encoding="utf-8")

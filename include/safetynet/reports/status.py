@@ -1,0 +1,39 @@
+"""``safetynet status``: per source, the newest data loaded, when, and the last accounting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from safetynet.config import load_config
+from safetynet.reports.extract import SOURCE_NAMES, source_freshness
+from safetynet.warehouse.engine import get_engine, migrate
+from safetynet.warehouse.schema import meta_load_log
+
+
+def status_lines(config_path: str | Path | None = None) -> list[str]:
+    """Human-readable status, one block per source (counts only, no personal data)."""
+    cfg = load_config(config_path)
+    engine = get_engine(cfg.warehouse_url)
+    migrate(engine)
+    log = meta_load_log.c
+    with engine.connect() as conn:
+        fresh = source_freshness(conn)
+        totals = {r.source: r for r in conn.execute(select(
+            log.source, func.count().label("items"), func.sum(log.rows_read).label("read"),
+            func.sum(log.rows_loaded).label("loaded"),
+            func.sum(log.rows_quarantined).label("quarantined"),
+            func.sum(log.rows_duplicate).label("duplicates")).group_by(log.source))}
+    lines = [f"warehouse: {engine.url.render_as_string(hide_password=True)}"]
+    for name in SOURCE_NAMES:
+        f, t = fresh[name], totals.get(name)
+        flag = "STALE" if f["stale"] else "ok"
+        lines.append(f"{name:<14} {flag:<5} newest={f['newest_data'] or '-'} "
+                     f"loaded_at={f['loaded_at'] or '-'} last={f['last_outcome']}")
+        if t is not None:
+            lines.append(f"{'':<14} {t.items} items: read={t.read} loaded={t.loaded} "
+                         f"quarantined={t.quarantined} duplicates={t.duplicates}")
+        if f["last_error"]:
+            lines.append(f"{'':<14} error: {f['last_error']}")
+    return lines

@@ -1,0 +1,85 @@
+"""Who is covered on D (rules.md), materialised once per evaluation.
+
+Temporary tables on the evaluation's connection, built with the report date as
+a bound parameter, so every rule query joins the same definition of an active
+member, an active allowance and a valid ID number instead of repeating it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, bindparam, text
+
+COVERAGE_SQL = {
+    "tmp_active_member": """
+        SELECT m.household_id, m.id_raw, m.id_norm, m.id_problem, m.name, m.relation,
+               h.program, h.region_code, h.address_norm,
+               CASE WHEN m.id_problem IS NULL AND m.id_birth <= :d THEN 1 ELSE 0 END AS id_valid,
+               CASE WHEN m.joined_on > h.approved_on THEN m.joined_on ELSE h.approved_on END
+                   AS benefit_from
+        FROM core_member m
+        JOIN core_household h ON h.household_id = m.household_id
+        WHERE h.status = 'ACTIVE' AND h.approved_on <= :d
+          AND (h.terminated_on IS NULL OR h.terminated_on > :d)
+          AND m.joined_on <= :d AND (m.left_on IS NULL OR m.left_on > :d)""",
+    "tmp_active_allowance": """
+        SELECT a.allowance_id, a.id_raw, a.id_norm, a.id_birth, a.id_problem, a.name, a.kind,
+               a.region_code, a.start_on,
+               CASE WHEN a.id_problem IS NULL AND a.id_birth <= :d THEN 1 ELSE 0 END AS id_valid
+        FROM core_allowance a
+        WHERE a.start_on <= :d AND (a.end_on IS NULL OR a.end_on > :d)""",
+    "tmp_active_household": """
+        SELECT h.household_id, h.program, h.region_code, h.address_norm
+        FROM core_household h
+        WHERE h.status = 'ACTIVE' AND h.approved_on <= :d
+          AND (h.terminated_on IS NULL OR h.terminated_on > :d)""",
+    "tmp_household_head": """
+        SELECT household_id, id_norm, name FROM (
+            SELECT household_id, id_norm, name, ROW_NUMBER() OVER (
+                PARTITION BY household_id
+                ORDER BY CASE WHEN relation = '户主' THEN 0 ELSE 1 END,
+                         CASE WHEN id_norm IS NULL THEN 1 ELSE 0 END, id_norm) AS rn
+            FROM tmp_active_member) ranked
+        WHERE rn = 1""",
+    "tmp_utility_link": """
+        SELECT source, household_id, account_no, month, MAX(usage) AS usage,
+               MAX(by_id) AS by_id, MAX(by_address) AS by_address
+        FROM (
+            SELECT r.source, m.household_id, r.account_no, r.month, r.usage,
+                   1 AS by_id, 0 AS by_address
+            FROM core_utility_reading r
+            JOIN tmp_active_member m ON m.id_valid = 1 AND m.id_norm = r.holder_id_norm
+            WHERE r.holder_id_problem IS NULL AND r.holder_id_birth <= :d
+              AND r.usage IS NOT NULL
+              AND ((r.source = 'electricity' AND r.month IN :elec_months)
+                   OR (r.source = 'water' AND r.month IN :water_months))
+            UNION ALL
+            SELECT r.source, h.household_id, r.account_no, r.month, r.usage, 0, 1
+            FROM core_utility_reading r
+            JOIN tmp_active_household h ON h.address_norm = r.address_norm
+            WHERE r.usage IS NOT NULL
+              AND ((r.source = 'electricity' AND r.month IN :elec_months)
+                   OR (r.source = 'water' AND r.month IN :water_months))
+        ) links
+        GROUP BY source, household_id, account_no, month""",
+}
+EXPANDING = ("elec_months", "water_months", "non_residential")
+
+
+def build_coverage(conn: Connection, params: dict) -> None:
+    """(Re)create the coverage tables for the report date in ``params['d']``."""
+    for name, select_sql in COVERAGE_SQL.items():
+        conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
+        conn.execute(sql(f"CREATE TEMPORARY TABLE {name} AS {select_sql}"), params)
+
+
+def sql(statement: str) -> object:
+    """A text statement whose list parameters (months, uses) expand to ``IN (...)``."""
+    stmt = text(statement)
+    wanted = [p for p in EXPANDING if f":{p}" in statement]
+    return stmt.bindparams(*(bindparam(p, expanding=True) for p in wanted)) if wanted else stmt
+
+
+def drop_coverage(conn: Connection) -> None:
+    """Drop the coverage tables (pooled connections outlive an evaluation)."""
+    for name in COVERAGE_SQL:
+        conn.execute(text(f"DROP TABLE IF EXISTS {name}"))

@@ -1,0 +1,122 @@
+"""Evaluate the catalog as of D and keep each case's life in ``mart_case_day``.
+
+Idempotent: evaluating D again deletes and rewrites D's rows in one
+transaction. A case is NEW on the first date it appears, OPEN afterwards and
+RESOLVED on the first report date after it stops holding (rules.md).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import Connection, bindparam, delete, text
+
+from safetynet.config import Config
+from safetynet.progress import stage
+from safetynet.rules.catalog import RULES
+from safetynet.rules.coverage import build_coverage, drop_coverage, sql
+from safetynet.rules.registry import Rule
+from safetynet.warehouse.bulk import insert_frame
+from safetynet.warehouse.engine import get_engine, migrate
+from safetynet.warehouse.regions import load_regions
+from safetynet.warehouse.schema import mart_case_day
+
+CASE_COLUMNS = ["case_key", "rule_code", "status", "first_seen", "township_code",
+                "household_id", "id_number", "name", "summary", "evidence"]
+
+
+def rule_params(cfg: Config, d: date) -> dict:
+    """Bound parameters every rule query may use (thresholds from configuration)."""
+    r = cfg.rules
+    try:
+        cutoff = d.replace(year=d.year - int(r["elderly_allowance_min_age"]))
+    except ValueError:  # 29 February in a non-leap year
+        cutoff = d.replace(year=d.year - int(r["elderly_allowance_min_age"]), day=28)
+    return {"d": d.isoformat(), "high_kwh": float(r["electricity_high_kwh"]),
+            "max_units": int(r["max_residential_units"]),
+            "non_residential": list(r["non_residential_uses"]),
+            "elderly_cutoff": cutoff.isoformat()}
+
+
+def utility_windows(conn: Connection, d: date, months: int) -> dict:
+    """Each utility source's window: its ``months`` latest loaded months not after D's month."""
+    out = {}
+    for source, key in (("electricity", "elec"), ("water", "water")):
+        rows = conn.execute(text(
+            "SELECT DISTINCT month FROM core_utility_reading WHERE source = :s AND month <= :m "
+            "ORDER BY month DESC"), {"s": source, "m": d.strftime("%Y-%m")}).scalars().all()
+        window = sorted(rows[:months])
+        out[f"{key}_months"], out[f"{key}_n"] = window, len(window)
+    return out
+
+
+def evaluate_rules(cfg: Config, d: date) -> dict:
+    """Evaluate every rule for D; return case counts by rule and status."""
+    engine = get_engine(cfg.warehouse_url)
+    migrate(engine)
+    with engine.begin() as conn:
+        townships = load_regions(conn, cfg.regions_file)
+        params = rule_params(cfg, d)
+        params.update(utility_windows(conn, d, int(cfg.rules["utility_window_months"])))
+        build_coverage(conn, params)
+        found = [_run_rule(conn, rule, params, townships) for rule in RULES]
+        drop_coverage(conn)
+        today = pd.concat(found, ignore_index=True) if found else pd.DataFrame()
+        statuses = _case_life(conn, d, today)
+    counts = statuses.groupby(["rule_code", "status"]).size()
+    return {"report_date": d.isoformat(), "cases": len(statuses),
+            "by_rule_status": {f"{r}/{s}": int(n) for (r, s), n in counts.items()}}
+
+
+def _run_rule(conn: Connection, rule: Rule, params: dict, townships: dict[str, str]) -> pd.DataFrame:
+    with stage(f"rule {rule.code}") as st:
+        rows = pd.read_sql(sql(rule.query), conn, params=params)
+        st.advance(len(rows))
+    cases = []
+    for key, group in rows.sort_values(["case_key", "household_id"], na_position="last").groupby(
+            "case_key", sort=True):
+        head = group.iloc[0]
+        evidence = rule.evidence(group)
+        cases.append({
+            "case_key": key, "rule_code": rule.code,
+            "township_code": townships.get(str(head["region_code"])),
+            "household_id": None if pd.isna(head["household_id"]) else head["household_id"],
+            "id_number": head["id_number"], "name": head["name"],
+            "summary": rule.summary(evidence),
+            "evidence": json.dumps(evidence, ensure_ascii=False, sort_keys=True, default=str),
+        })
+    return pd.DataFrame(cases, columns=[c for c in CASE_COLUMNS if c not in ("status", "first_seen")])
+
+
+def _case_life(conn: Connection, d: date, today: pd.DataFrame) -> pd.DataFrame:
+    """Write D's cases with NEW/OPEN status, plus RESOLVED for cases that stopped holding."""
+    conn.execute(delete(mart_case_day).where(mart_case_day.c.report_date == d))
+    seen = pd.read_sql(text(
+        "SELECT case_key, MIN(report_date) AS first_seen FROM mart_case_day "
+        "WHERE report_date < :d AND status <> 'RESOLVED' GROUP BY case_key"), conn,
+        params={"d": d.isoformat()})
+    first = dict(zip(seen["case_key"], seen["first_seen"].astype(str).str[:10], strict=True))
+    today = today.copy()
+    today["first_seen"] = [first.get(k, d.isoformat()) for k in today["case_key"]]
+    today["status"] = ["NEW" if f == d.isoformat() else "OPEN" for f in today["first_seen"]]
+    prev = _previous_open(conn, d)
+    gone = prev[~prev["case_key"].isin(today["case_key"])].copy()
+    gone["status"] = "RESOLVED"
+    out = pd.concat([today, gone[today.columns.intersection(gone.columns)]], ignore_index=True)
+    out["report_date"] = d.isoformat()
+    insert_frame(conn, mart_case_day, out)
+    return out
+
+
+def _previous_open(conn: Connection, d: date) -> pd.DataFrame:
+    """Cases NEW or OPEN on the latest report date before D."""
+    sql = text(
+        "SELECT * FROM mart_case_day WHERE report_date = "
+        "(SELECT MAX(report_date) FROM mart_case_day WHERE report_date < :d) "
+        "AND status IN :live").bindparams(bindparam("live", expanding=True))
+    prev = pd.read_sql(sql, conn, params={"d": d.isoformat(), "live": ["NEW", "OPEN"]})
+    if not prev.empty:
+        prev["first_seen"] = prev["first_seen"].astype(str).str[:10]
+    return prev.drop(columns=["report_date", "status"], errors="ignore")

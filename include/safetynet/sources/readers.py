@@ -1,0 +1,106 @@
+"""Readers for the delivered formats, returning every value as delivered (text).
+
+Each reader checks what the contract promises before any row is used: the
+encoding, the exact header, a non-empty and complete file. A failure raises
+:class:`DeliveryError` naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine, inspect, text
+
+from safetynet.sources.drops import DeliveryError
+from safetynet.sources.specs import TableSpec
+
+
+def check_header(found: list[str], spec: TableSpec, where: str) -> None:
+    """Fail unless ``found`` is exactly the contract's header for ``spec``."""
+    expected = list(spec.columns)
+    if found == expected:
+        return
+    missing = [c for c in expected if c not in found]
+    unexpected = [c for c in found if c not in expected]
+    detail = []
+    if missing:
+        detail.append(f"missing columns {missing}")
+    if unexpected:
+        detail.append(f"unexpected columns {unexpected}")
+    if not detail:
+        detail.append(f"columns out of order: {found}")
+    raise DeliveryError(f"{where}: header does not match the contract: {'; '.join(detail)}")
+
+
+def read_text_file(path: Path, spec: TableSpec) -> pd.DataFrame:
+    """Read a delimited text delivery (GB18030 CSV or UTF-8 pipe file) as text."""
+    data = path.read_bytes()
+    encoding, sep = spec.extra["encoding"], spec.extra["sep"]
+    if not data.strip():
+        raise DeliveryError(f"{path.name}: the file is empty")
+    text_ = _decode(data, encoding, path.name)
+    if not text_.endswith(("\n", "\r")):
+        raise DeliveryError(f"{path.name}: the file is truncated (its last line is incomplete)")
+    header = text_.splitlines()[0].lstrip("\ufeff").split(sep)
+    check_header([h.strip() for h in header], spec, path.name)
+    frame = pd.read_csv(io.StringIO(text_), sep=sep, dtype=str, keep_default_na=False,
+                        na_values=[], skipinitialspace=False, quoting=3 if sep == "|" else 0)
+    frame.columns = [c.strip().lstrip("\ufeff") for c in frame.columns]
+    return frame
+
+
+def _decode(data: bytes, encoding: str, name: str) -> str:
+    """Decode strictly; a GB18030 delivery that is really UTF-8 is refused too."""
+    if encoding == "gb18030" and not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            raise DeliveryError(
+                f"{name}: the file is UTF-8 but the contract says GB18030; "
+                "ask the sender to re-export it in GB18030"
+            )
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise DeliveryError(
+            f"{name}: not valid {encoding.upper()} at byte {exc.start}; "
+            f"ask the sender to re-export it in {encoding.upper()}"
+        ) from exc
+
+
+def read_xlsx(path: Path, spec: TableSpec) -> pd.DataFrame:
+    """Read the registry snapshot's sheet with calamine (values as delivered)."""
+    if path.stat().st_size == 0:
+        raise DeliveryError(f"{path.name}: the file is empty")
+    sheet = spec.extra["sheet"]
+    try:
+        frame = pd.read_excel(path, sheet_name=sheet, engine="calamine", dtype=object, header=0)
+    except ValueError as exc:
+        raise DeliveryError(f"{path.name}: no sheet named {sheet!r} ({exc})") from exc
+    except Exception as exc:  # zip/xml errors from a truncated or corrupt workbook
+        raise DeliveryError(
+            f"{path.name}: not a readable XLSX workbook (truncated or corrupt: {type(exc).__name__})"
+        ) from exc
+    check_header([str(c).strip() for c in frame.columns], spec, path.name)
+    return frame
+
+
+def read_db_table(engine: Engine, spec: TableSpec, chunk: int = 200_000) -> Iterator[pd.DataFrame]:
+    """Stream a source table's contract columns in a stable order."""
+    cols = [c["name"] for c in inspect(engine).get_columns(spec.name)]
+    missing = [c for c in spec.columns if c not in cols]
+    if missing:
+        raise DeliveryError(f"table {spec.name}: missing columns {missing}")
+    sql = f"SELECT {', '.join(spec.columns)} FROM {spec.name}"
+    if spec.order_by:
+        sql += f" ORDER BY {spec.order_by}"
+    with engine.connect() as conn:
+        result = conn.execution_options(stream_results=True).execute(text(sql))
+        names = list(spec.columns)
+        while rows := result.fetchmany(chunk):
+            yield pd.DataFrame(rows, columns=names, dtype=object)

@@ -1,0 +1,47 @@
+"""Warehouse connections and schema creation.
+
+SQLite is the embedded default and PostgreSQL the production warehouse; the
+same SQL runs on both because dates are compared as typed parameters and every
+derived key (normalised ID, address, month) is stored at load time.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from sqlalchemy import Engine, create_engine, event, inspect
+
+from safetynet.warehouse.schema import metadata
+
+
+@lru_cache(maxsize=16)
+def get_engine(url: str) -> Engine:
+    """One engine per URL per process (connections are pooled inside it)."""
+    if url.startswith("airflow://"):
+        url = _airflow_connection_uri(url.removeprefix("airflow://"))
+    engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
+    cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _airflow_connection_uri(conn_id: str) -> str:
+    """Resolve an Airflow connection id to a SQLAlchemy URL (secrets stay in Airflow)."""
+    from airflow.sdk import Connection
+
+    uri = Connection.get(conn_id).get_uri()
+    return uri.replace("postgres://", "postgresql+psycopg2://", 1)
+
+
+def migrate(engine: Engine) -> list[str]:
+    """Create any missing warehouse table and index; return the tables created."""
+    existing = set(inspect(engine).get_table_names())
+    metadata.create_all(engine, checkfirst=True)
+    return sorted(set(metadata.tables) - existing)

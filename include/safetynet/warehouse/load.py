@@ -1,0 +1,117 @@
+"""Load a staged batch into the core layer, whole or not at all.
+
+One transaction per batch: replace what the batch supersedes (a source table's
+full extract, the property snapshot, a utility month), append the batch's rows,
+and record files, accounting, quarantine and freshness. Running the same load
+again leaves the warehouse exactly as before.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Connection, delete, func, insert, select
+
+from safetynet.config import Config
+from safetynet.progress import stage
+from safetynet.warehouse.bulk import insert_frame
+from safetynet.warehouse.engine import get_engine, migrate
+from safetynet.warehouse.schema import (
+    core_utility_reading,
+    meta_file,
+    meta_load_log,
+    meta_quarantine,
+    meta_source_state,
+    metadata,
+)
+
+FRESHNESS = {  # how each source's newest data is measured
+    "civil_affairs": ("core_household", "updated_at"),
+    "personnel": ("core_staff", "updated_at"),
+    "property": ("core_property_right", "snapshot_date"),
+}
+
+
+def load_batch(cfg: Config, batch: dict) -> dict:
+    """Load every item of ``batch`` in one transaction; return the accounting."""
+    source, folder = batch["source"], Path(batch["path"])
+    engine = get_engine(cfg.warehouse_url)
+    migrate(engine)
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    totals = {"read": 0, "loaded": 0, "quarantined": 0, "duplicates": 0}
+    with engine.begin() as conn, stage(f"load {source}") as st:
+        for item in batch["items"]:
+            stem = item["item"].replace("/", "_")
+            rows = pd.read_parquet(folder / f"{stem}.rows.parquet")
+            quarantine = pd.read_parquet(folder / f"{stem}.quarantine.parquet")
+            table = metadata.tables[item["target"]]
+            _replace_scope(conn, source, item, table)
+            insert_frame(conn, table, rows)
+            _record_item(conn, source, item, quarantine, batch, now)
+            st.advance(item["loaded"])
+            for key in totals:
+                totals[key] += item[key]
+        _record_state(conn, source, now)
+    return {"source": source, "report_date": batch["report_date"], "items": len(batch["items"]),
+            **totals}
+
+
+def _replace_scope(conn: Connection, source: str, item: dict, table: object) -> None:
+    if item["target"] == "core_utility_reading":
+        month = f"{item['tag'][:4]}-{item['tag'][4:]}"
+        conn.execute(delete(core_utility_reading).where(
+            core_utility_reading.c.source == source, core_utility_reading.c.month == month))
+    else:  # full extracts and the property snapshot replace the whole table
+        conn.execute(delete(table))  # type: ignore[arg-type]
+
+
+def _record_item(conn: Connection, source: str, item: dict, quarantine: pd.DataFrame,
+                 batch: dict, now: datetime) -> None:
+    name = item["item"]
+    conn.execute(delete(meta_quarantine).where(
+        meta_quarantine.c.source == source, meta_quarantine.c.item == name))
+    q = quarantine.assign(source=source, item=name)
+    insert_frame(conn, meta_quarantine, q)
+    conn.execute(delete(meta_load_log).where(
+        meta_load_log.c.source == source, meta_load_log.c.item == name))
+    conn.execute(insert(meta_load_log).values(
+        source=source, item=name, batch_id=batch["report_date"], rows_read=item["read"],
+        rows_loaded=item["loaded"], rows_quarantined=item["quarantined"],
+        rows_duplicate=item["duplicates"], loaded_at=now))
+    if "sha256" in item:
+        conn.execute(delete(meta_file).where(
+            meta_file.c.source == source, meta_file.c.file_name == name))
+        conn.execute(insert(meta_file).values(
+            source=source, file_name=name, size=item["size"], sha256=item["sha256"],
+            seen_at=now, outcome="loaded"))
+
+
+def _record_state(conn: Connection, source: str, now: datetime) -> None:
+    if source in FRESHNESS:
+        table, column = FRESHNESS[source]
+        newest = conn.execute(select(func.max(metadata.tables[table].c[column]))).scalar()
+    else:
+        newest = conn.execute(select(func.max(core_utility_reading.c.month)).where(
+            core_utility_reading.c.source == source)).scalar()
+    conn.execute(delete(meta_source_state).where(meta_source_state.c.source == source))
+    conn.execute(insert(meta_source_state).values(
+        source=source, newest_data=None if newest is None else str(newest), loaded_at=now,
+        last_attempt_at=now, last_outcome="loaded", last_error=None))
+
+
+def record_failure(cfg: Config, source: str, error: BaseException) -> None:
+    """Mark a source's last attempt as failed (its loaded data stays as it was)."""
+    engine = get_engine(cfg.warehouse_url)
+    migrate(engine)
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    message = f"{type(error).__name__}: {error}"[:500]
+    with engine.begin() as conn:
+        state = conn.execute(select(meta_source_state).where(
+            meta_source_state.c.source == source)).mappings().first()
+        conn.execute(delete(meta_source_state).where(meta_source_state.c.source == source))
+        conn.execute(insert(meta_source_state).values(
+            source=source, newest_data=state["newest_data"] if state else None,
+            loaded_at=state["loaded_at"] if state else None, last_attempt_at=now,
+            last_outcome="failed", last_error=message))

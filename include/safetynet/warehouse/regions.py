@@ -1,0 +1,43 @@
+"""Reference data: the deployment's administrative divisions (sources.md, "Regions").
+
+Reloaded into ``ref_region`` with each evaluation (a few thousand rows), each
+row carrying its township-level ancestor so a case's township is one lookup.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Connection, delete
+
+from safetynet.warehouse.bulk import insert_frame
+from safetynet.warehouse.schema import ref_region
+
+
+def read_regions(path: Path) -> pd.DataFrame:
+    """Read regions.csv and add each row's township code (None above township level)."""
+    frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    missing = {"code", "name", "level", "parent_code"} - set(frame.columns)
+    if missing:
+        raise ValueError(f"{path}: regions file lacks columns {sorted(missing)}")
+    parent = dict(zip(frame["code"], frame["parent_code"], strict=True))
+    level = dict(zip(frame["code"], frame["level"], strict=True))
+
+    def township(code: str) -> str | None:
+        for _ in range(4):
+            if level.get(code) == "township":
+                return code
+            code = parent.get(code, "")
+        return None
+
+    frame["township_code"] = [township(c) for c in frame["code"]]
+    return frame
+
+
+def load_regions(conn: Connection, path: Path) -> dict[str, str]:
+    """Replace ``ref_region`` from the file; return region code → township code."""
+    frame = read_regions(path)
+    conn.execute(delete(ref_region))
+    insert_frame(conn, ref_region, frame.replace({"": None}))
+    return {c: t for c, t in zip(frame["code"], frame["township_code"], strict=True) if t}

@@ -1,0 +1,152 @@
+"""Warehouse tables, layered like dbt: ``core_*`` conformed data, ``mart_*`` rule
+output and ``meta_*`` bookkeeping (file registry, load log, quarantine).
+
+Every person reference is stored three ways: the value as delivered and trimmed
+(``*_raw``, needed for R09 case keys), the normalised number (``*_norm``) and
+its birth date plus structural problem (``*_birth``, ``*_problem``): a number is
+valid on D when ``*_problem IS NULL AND *_birth <= D`` (rules.md). Normalised
+addresses are computed at load time so joins never normalise.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Date, DateTime, Float, Index, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+
+def _id(prefix: str) -> list[Column]:
+    return [
+        Column(f"{prefix}_raw", Text),
+        Column(f"{prefix}_norm", String(32)),
+        Column(f"{prefix}_birth", Date),
+        Column(f"{prefix}_problem", String(16)),
+    ]
+
+
+core_household = Table(
+    "core_household", metadata,
+    Column("household_id", String(64), primary_key=True),
+    Column("program", String(16)), Column("area_type", String(16)),
+    Column("region_code", String(12)), Column("address", Text), Column("address_norm", Text),
+    Column("status", String(16)), Column("approved_on", Date), Column("terminated_on", Date),
+    Column("monthly_amount", Float), Column("updated_at", Text),
+)
+core_member = Table(
+    "core_member", metadata,
+    Column("household_id", String(64), nullable=False), *_id("id"), Column("name", Text),
+    Column("relation", String(16)), Column("joined_on", Date), Column("left_on", Date),
+    Column("updated_at", Text),
+    Index("ix_core_member_id", "id_norm"), Index("ix_core_member_hh", "household_id"),
+)
+core_payment = Table(
+    "core_payment", metadata,
+    Column("payment_id", String(64), primary_key=True), Column("household_id", String(64)),
+    Column("period", String(7)), Column("amount", Float), Column("paid_on", Date),
+    Index("ix_core_payment_hh", "household_id"),
+)
+core_allowance = Table(
+    "core_allowance", metadata,
+    Column("allowance_id", String(64), primary_key=True), *_id("id"), Column("name", Text),
+    Column("kind", String(32)), Column("region_code", String(12)),
+    Column("start_on", Date), Column("end_on", Date), Column("monthly_amount", Float),
+    Column("updated_at", Text),
+    Index("ix_core_allowance_id", "id_norm"),
+)
+core_cremation = Table(
+    "core_cremation", metadata,
+    Column("record_id", String(64), primary_key=True), *_id("id"), Column("name", Text),
+    Column("death_date", Date), Column("death_month", String(7)), Column("cremation_date", Date),
+    Column("funeral_home", Text), Column("updated_at", Text),
+    Index("ix_core_cremation_id", "id_norm"),
+)
+core_relative_filing = Table(
+    "core_relative_filing", metadata,
+    Column("filing_id", String(64), primary_key=True), *_id("id"), *_id("staff_id"),
+    Column("relation", String(16)), Column("filed_on", Date),
+    Index("ix_core_filing_id", "id_norm"),
+)
+core_staff = Table(
+    "core_staff", metadata,
+    *_id("id"), Column("name", Text), Column("employer", Text), Column("employer_kind", String(16)),
+    Column("post", Text), Column("payroll_from", Date), Column("payroll_to", Date),
+    Column("updated_at", Text),
+    Index("ix_core_staff_id", "id_norm"),
+)
+core_cadre = Table(
+    "core_cadre", metadata,
+    *_id("id"), Column("name", Text), Column("region_code", String(12)), Column("post", Text),
+    Column("term_from", Date), Column("term_to", Date), Column("updated_at", Text),
+    Index("ix_core_cadre_id", "id_norm"),
+)
+core_declared_relative = Table(
+    "core_declared_relative", metadata,
+    *_id("staff_id"), *_id("relative_id"), Column("relative_name", Text),
+    Column("relation", String(16)), Column("declared_on", Date),
+    Index("ix_core_declared_rel", "relative_id_norm"),
+)
+core_property_right = Table(
+    "core_property_right", metadata,
+    Column("unit_no", String(64), nullable=False), Column("owner_name", Text),
+    Column("id_kind", String(16)), *_id("owner_id"), Column("share_mode", String(16)),
+    Column("location", Text), Column("use", String(16)), Column("area", Float),
+    Column("registered_on", Date), Column("cancelled_on", Date), Column("snapshot_date", Date),
+    Index("ix_core_property_owner", "owner_id_norm"),
+)
+core_utility_reading = Table(
+    "core_utility_reading", metadata,
+    Column("source", String(16), nullable=False), Column("month", String(7), nullable=False),
+    Column("account_no", String(64), nullable=False), Column("holder_name", Text),
+    *_id("holder_id"), Column("address", Text), Column("address_norm", Text),
+    Column("usage", Float), Column("file_name", Text),
+    Index("ix_core_utility_src_month", "source", "month"),
+    Index("ix_core_utility_holder", "holder_id_norm"),
+    Index("ix_core_utility_addr", "address_norm"),
+)
+ref_region = Table(
+    "ref_region", metadata,
+    Column("code", String(12), primary_key=True), Column("name", Text),
+    Column("level", String(16)), Column("parent_code", String(12)),
+    Column("township_code", String(12)),
+)
+
+meta_file = Table(
+    "meta_file", metadata,
+    Column("source", String(32), primary_key=True), Column("file_name", Text, primary_key=True),
+    Column("size", Integer), Column("sha256", String(64)), Column("seen_at", DateTime),
+    Column("outcome", String(16)),
+)
+meta_load_log = Table(
+    "meta_load_log", metadata,
+    Column("source", String(32), primary_key=True), Column("item", Text, primary_key=True),
+    Column("batch_id", String(64)), Column("rows_read", Integer), Column("rows_loaded", Integer),
+    Column("rows_quarantined", Integer), Column("rows_duplicate", Integer),
+    Column("loaded_at", DateTime),
+)
+meta_quarantine = Table(
+    "meta_quarantine", metadata,
+    Column("source", String(32), nullable=False), Column("item", Text, nullable=False),
+    Column("row_number", Integer), Column("column_name", Text), Column("reason", Text),
+    Column("raw", Text),
+    Index("ix_meta_quarantine_item", "source", "item"),
+)
+meta_source_state = Table(
+    "meta_source_state", metadata,
+    Column("source", String(32), primary_key=True), Column("newest_data", Text),
+    Column("loaded_at", DateTime), Column("last_attempt_at", DateTime),
+    Column("last_outcome", String(16)), Column("last_error", Text),
+)
+
+mart_case = Table(
+    "mart_case", metadata,
+    Column("case_key", Text, primary_key=True), Column("rule_code", String(8)),
+    Column("first_seen", Date), Column("last_seen", Date), Column("resolved_on", Date),
+)
+mart_case_day = Table(
+    "mart_case_day", metadata,
+    Column("report_date", Date, primary_key=True), Column("case_key", Text, primary_key=True),
+    Column("rule_code", String(8)), Column("status", String(16)), Column("first_seen", Date),
+    Column("township_code", String(12)), Column("household_id", String(64)),
+    Column("id_number", Text), Column("name", Text), Column("summary", Text),
+    Column("evidence", Text),
+)
