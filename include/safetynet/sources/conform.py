@@ -2,7 +2,8 @@
 
 Pure pandas, vectorised per column. Every row read ends up in exactly one of
 three places — loaded, quarantined (with row number, column and reason) or
-counted as an exact duplicate — so ``read == loaded + quarantined + duplicates``.
+counted as a duplicate (identical as delivered, or once normalised), so
+``read == loaded + quarantined + duplicates``.
 """
 
 from __future__ import annotations
@@ -71,11 +72,17 @@ def conform(raw: pd.DataFrame, spec: TableSpec, prefixes: list[str], first_row: 
             out[dst] = _trimmed(values)
             if kind == "key":
                 bad.append((out[dst].isna(), src, "missing key"))
+    same = out.astype("string").duplicated(keep="first")  # equal once normalised (e.g. " 12 " vs "12")
+    if same.any():
+        keep = ~same
+        raw, out, row_number = raw[keep], out[keep], row_number[keep]
+        bad = [(m[keep], c, r) for m, c, r in bad]
+    duplicates = int(dup.sum() + same.sum())
     if spec.key:
         keyed = out[list(spec.key)]
         clash = keyed.duplicated(keep=False) & keyed.notna().all(axis=1)
         bad.append((clash, ",".join(spec.key), "conflicting rows for the same key"))
-    return _split(raw, out, row_number, bad, read, int(dup.sum()))
+    return _split(raw, out, row_number, bad, read, duplicates)
 
 
 def _trimmed(values: pd.Series) -> pd.Series:

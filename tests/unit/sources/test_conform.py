@@ -1,0 +1,55 @@
+"""Conforming a delivered table: normalisation, duplicates, quarantine, accounting."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from safetynet.sources.conform import conform
+from safetynet.sources.specs import ELECTRICITY, PROPERTY
+from safetynet.transforms import check_char
+
+PREFIXES = ["江西省", "上饶市", "广丰区"]
+VALID = "361103196001010017"[:17]
+VALID += check_char(VALID)
+
+
+def _power(rows: list[tuple[str, ...]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=list(ELECTRICITY.columns))
+
+
+def test_every_row_is_loaded_quarantined_or_a_duplicate() -> None:
+    raw = _power([
+        ("E1", "张 三", f" {VALID.lower()} ", "江西省上饶市广丰区永丰街道三组十二号", "202610", "1,234.5"),
+        ("E2", "李四", "", "a", "202610", " 12 "),
+        ("E2", "李四", "", "a", "202610", " 12 "),  # whole-row duplicate
+        ("E2", "李四", "", "a", "202610", "12"),  # the same once normalised
+        ("E3", "王五", "", "b", "202610", "abc"),  # unparseable number
+        ("", "赵六", "", "c", "202610", "1"),  # missing key
+        ("E4", "钱七", "", "d", "202610", "5"),
+        ("E4", "钱七", "", "d", "202610", "6"),  # same key, different reading
+    ])
+    c = conform(raw, ELECTRICITY, PREFIXES)
+    assert (c.read, c.loaded, len(c.quarantine), c.duplicates) == (8, 2, 4, 2)
+    assert c.read == c.loaded + len(c.quarantine) + c.duplicates
+    reasons = dict(zip(c.quarantine["row_number"], c.quarantine["reason"], strict=True))
+    assert reasons == {6: "unparseable number", 7: "missing key",
+                       8: "conflicting rows for the same key", 9: "conflicting rows for the same key"}
+
+
+def test_values_are_normalised_and_the_delivered_id_kept_trimmed() -> None:
+    raw = _power([("E1", "张 三", f" {VALID.lower()} ", "江西省上饶市广丰区永丰街道三组十二号",
+                   "2026-10", "1,234.5")])
+    row = conform(raw, ELECTRICITY, PREFIXES).rows.iloc[0]
+    assert row["holder_name"] == "张三"
+    assert row["holder_id_raw"] == VALID.lower()
+    assert row["holder_id_norm"] == VALID and pd.isna(row["holder_id_problem"])
+    assert row["address_norm"] == "永丰街道3组12号"
+    assert (row["month"], row["usage"]) == ("2026-10", 1234.5)
+
+
+def test_quarantined_rows_keep_the_raw_row_and_the_failing_column() -> None:
+    raw = pd.DataFrame([["U1", "张三", "身份证", VALID, "单独所有", "x", "住宅", "80", "2020年13月1日", ""]],
+                       columns=list(PROPERTY.columns))
+    q = conform(raw, PROPERTY, PREFIXES).quarantine.iloc[0]
+    assert (q["row_number"], q["column_name"], q["reason"]) == (2, "登记时间", "unparseable date")
+    assert "2020年13月1日" in q["raw"]

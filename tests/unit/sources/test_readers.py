@@ -1,0 +1,62 @@
+"""Reading delivered files: a bad file fails clearly, naming the file and the problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from safetynet.sources.drops import DeliveryError, complete_deliveries
+from safetynet.sources.readers import read_text_file, read_xlsx
+from safetynet.sources.specs import ELECTRICITY, PROPERTY, WATER
+
+POWER_HEADER = "户号,户名,证件号码,用电地址,抄表年月,本月电量\n"
+ROW = "E1,张三,,永丰街道1号,202610,12\n"
+
+
+def _write(path: Path, text: str, encoding: str = "gb18030") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_gb18030_csv_reads_with_rare_characters(tmp_path: Path) -> None:
+    f = _write(tmp_path / "DL_202610.csv", POWER_HEADER + "E1,𠮷野,,永丰街道1号,202610,12\n")
+    frame = read_text_file(f, ELECTRICITY)
+    assert frame.loc[0, "户名"] == "𠮷野"
+
+
+@pytest.mark.parametrize(("content", "encoding", "problem"), [
+    (POWER_HEADER + ROW, "utf-8", "UTF-8 but the contract says GB18030"),
+    ("", "gb18030", "empty"),
+    (POWER_HEADER + ROW[:-6], "gb18030", "truncated"),
+    (POWER_HEADER.replace("本月电量", "用电量") + ROW, "gb18030", "missing columns ['本月电量']"),
+])
+def test_bad_power_files_fail_naming_file_and_problem(
+        tmp_path: Path, content: str, encoding: str, problem: str) -> None:
+    f = _write(tmp_path / "DL_202610.csv", content, encoding)
+    with pytest.raises(DeliveryError, match=r"DL_202610\.csv") as err:
+        read_text_file(f, ELECTRICITY)
+    assert problem in str(err.value)
+
+
+def test_water_in_gb18030_is_refused(tmp_path: Path) -> None:
+    f = _write(tmp_path / "SS_202610.txt",
+               "ACCOUNT_NO|HOLDER_NAME|HOLDER_ID|ADDRESS|PERIOD|USAGE_M3\nW1|张三||永丰街道|2026-10|3\n")
+    with pytest.raises(DeliveryError, match="not valid UTF-8"):
+        read_text_file(f, WATER)
+
+
+def test_truncated_xlsx_fails_clearly(tmp_path: Path) -> None:
+    f = tmp_path / "BDC_QLR_20261113.xlsx"
+    f.write_bytes(b"PK\x03\x04" + b"\x00" * 50)
+    with pytest.raises(DeliveryError, match="not a readable XLSX"):
+        read_xlsx(f, PROPERTY)
+
+
+def test_only_files_with_their_marker_are_deliveries(tmp_path: Path) -> None:
+    for month in ("202609", "202610", "202611"):
+        _write(tmp_path / f"DL_{month}.csv", POWER_HEADER + ROW)
+    for month in ("202609", "202610"):
+        (tmp_path / f"DL_{month}.csv.ok").touch()
+    found = complete_deliveries(tmp_path, ELECTRICITY.extra["pattern"])
+    assert [d.tag for d in found] == ["202609", "202610"]
