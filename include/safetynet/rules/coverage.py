@@ -7,7 +7,7 @@ member, an active allowance and a valid ID number instead of repeating it.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, String, bindparam, text
 
 COVERAGE_SQL = {
     "tmp_active_member": """
@@ -76,7 +76,7 @@ def sql(statement: str) -> object:
     """A text statement whose list parameters (months, uses) expand to ``IN (...)``."""
     stmt = text(statement)
     wanted = [p for p in EXPANDING if f":{p}" in statement]
-    return stmt.bindparams(*(bindparam(p, expanding=True) for p in wanted)) if wanted else stmt
+    return stmt.bindparams(*(bindparam(p, expanding=True, type_=String) for p in wanted)) if wanted else stmt
 
 
 def drop_coverage(conn: Connection) -> None:
