@@ -1,0 +1,46 @@
+"""Case life: NEW on the first day, OPEN later, RESOLVED once, then gone (rules.md)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import text
+
+from safetynet.rules.engine import evaluate_rules
+from safetynet.warehouse.engine import get_engine
+from tests.unit.rules.conftest import D, Warehouse, pid
+
+A, B = pid("19600101", 1), pid("19700101", 2)
+
+
+def _statuses(wh: Warehouse, day: object) -> dict[str, tuple[str, str]]:
+    with get_engine(wh.cfg.warehouse_url).connect() as conn:
+        rows = conn.execute(text(
+            "SELECT case_key, status, first_seen FROM mart_case_day WHERE report_date = :d"),
+            {"d": day.isoformat()}).all()  # type: ignore[attr-defined]
+    return {k: (s, str(f)[:10]) for k, s, f in rows}
+
+
+def test_new_open_resolved_then_absent_and_rerun_is_stable(wh: Warehouse) -> None:
+    wh.household("H1", A, address="a1")
+    wh.household("H2", A, address="a2")
+    day1, day2, day3, day4 = D, D + timedelta(1), D + timedelta(2), D + timedelta(3)
+    key = f"R08:{A}"
+    evaluate_rules(wh.cfg, day1)
+    assert _statuses(wh, day1) == {key: ("NEW", day1.isoformat())}
+    evaluate_rules(wh.cfg, day2)
+    evaluate_rules(wh.cfg, day2)  # running a day twice gives the same result
+    assert _statuses(wh, day2) == {key: ("OPEN", day1.isoformat())}
+    with get_engine(wh.cfg.warehouse_url).begin() as conn:  # the source is corrected
+        conn.execute(text("UPDATE core_household SET status = 'TERMINATED' WHERE household_id = 'H2'"))
+    evaluate_rules(wh.cfg, day3)
+    assert _statuses(wh, day3) == {key: ("RESOLVED", day1.isoformat())}
+    evaluate_rules(wh.cfg, day4)
+    assert _statuses(wh, day4) == {}
+
+
+def test_unrelated_person_not_in_cases(wh: Warehouse) -> None:
+    wh.household("H1", A, address="a1")
+    wh.household("H2", B, address="a2")
+    evaluate_rules(wh.cfg, D)
+    assert _statuses(wh, D) == {}
