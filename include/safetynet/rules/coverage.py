@@ -7,7 +7,7 @@ member, an active allowance and a valid ID number instead of repeating it.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, String, bindparam, text
+from sqlalchemy import Connection, String, TextClause, bindparam, text
 
 COVERAGE_SQL = {
     "tmp_active_member": """
@@ -72,7 +72,7 @@ def build_coverage(conn: Connection, params: dict) -> None:
         conn.execute(sql(f"CREATE TEMPORARY TABLE {name} AS {select_sql}"), params)
 
 
-def sql(statement: str) -> object:
+def sql(statement: str) -> TextClause:
     """A text statement whose list parameters (months, uses) expand to ``IN (...)``."""
     stmt = text(statement)
     wanted = [p for p in EXPANDING if f":{p}" in statement]

@@ -42,13 +42,14 @@ def rule_params(cfg: Config, d: date) -> dict:
 
 def utility_windows(conn: Connection, d: date, months: int) -> dict:
     """Each utility source's window: its ``months`` latest loaded months not after D's month."""
-    out = {}
+    out: dict[str, object] = {}
     for source, key in (("electricity", "elec"), ("water", "water")):
         rows = conn.execute(text(
             "SELECT DISTINCT month FROM core_utility_reading WHERE source = :s AND month <= :m "
             "ORDER BY month DESC"), {"s": source, "m": d.strftime("%Y-%m")}).scalars().all()
         window = sorted(rows[:months])
-        out[f"{key}_months"], out[f"{key}_n"] = window, len(window)
+        out[f"{key}_months"] = window
+        out[f"{key}_n"] = len(window)
     return out
 
 
