@@ -54,8 +54,11 @@ R01 = Rule(
         WHERE c.id_problem IS NULL AND c.id_birth <= :d AND c.death_date < :d""",
     evidence=_r01_evidence,
     summary=lambda ev: (
-        f"疑似死亡人员仍享受待遇：火化记录显示已于{ev['death_date']}死亡，"
-        f"死亡次月起仍发放{ev['payments_after_death']['count']}笔，待核实。"),
+        f"疑似死亡人员仍享受待遇：火化记录显示已于{ev['death_date']}死亡，报告日仍在享受"
+        + "、".join({"member": "救助", "allowance": "津补贴"}[v] for v in ev["covered_by"])
+        + (f"，死亡次月起仍发放{ev['payments_after_death']['count']}笔"
+           f"共{ev['payments_after_death']['sum']:.2f}元" if ev["payments_after_death"]["count"] else "")
+        + "，待核实。"),
 )
 
 

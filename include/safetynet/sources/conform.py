@@ -72,6 +72,9 @@ def conform(raw: pd.DataFrame, spec: TableSpec, prefixes: list[str], first_row: 
             out[dst] = _trimmed(values)
             if kind == "key":
                 bad.append((out[dst].isna(), src, "missing key"))
+    for column, (origin, how) in spec.derived.items():
+        if how == "month_of":  # 'YYYY-MM' of a parsed date, so SQL compares months portably
+            out[column] = out[origin].str[:7]
     same = out.astype("string").duplicated(keep="first")  # equal once normalised (e.g. " 12 " vs "12")
     if same.any():
         keep = ~same

@@ -20,6 +20,7 @@ class TableSpec:
     columns: dict[str, tuple[str, str]]  # delivered column -> (warehouse column, kind)
     key: tuple[str, ...] = ()  # warehouse columns that identify a row
     order_by: str | None = None
+    derived: dict[str, tuple[str, str]] = field(default_factory=dict)  # column -> (from, how)
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -54,7 +55,7 @@ CIVIL_AFFAIRS = (
         record_id=("record_id", "key"), id_number=("id", "id"), name=("name", "name"),
         death_date=("death_date", "date"), cremation_date=("cremation_date", "date"),
         funeral_home=("funeral_home", "text"), updated_at=("updated_at", "text"),
-    ), key=("record_id",), order_by="record_id"),
+    ), key=("record_id",), order_by="record_id", derived={"death_month": ("death_date", "month_of")}),
     TableSpec("sa_relative_filing", "core_relative_filing", _c(
         filing_id=("filing_id", "key"), id_number=("id", "id"),
         staff_id_number=("staff_id", "id"), relation=("relation", "code"),

@@ -1,0 +1,120 @@
+"""Build the whole world in memory: random truth, planted scenarios, dirt, reference.
+
+Separate from writing so tests can look at the truth next to the files.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from safetynet.generate import civil, personnel, property, reference, scenarios, utilities
+from safetynet.generate.planting import Planter
+from safetynet.generate.regions import build_regions, villages
+from safetynet.generate.render import render_world
+from safetynet.generate.world import Ctx, World
+from safetynet.progress import stage
+
+DATE_COLS = ["approved_on", "terminated_on", "joined_on", "left_on", "start_on", "end_on",
+             "death_date", "cremation_date", "filed_on", "payroll_from", "payroll_to",
+             "term_from", "term_to", "declared_on", "reg_on", "cancel_on", "birth",
+             "staff_birth", "relative_birth"]
+
+
+def _concat(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """Random rows then planted rows, with date columns as datetime64[s]."""
+    if len(b) == 0:
+        out = a.copy()
+    else:
+        b = b.copy()
+        for c in b.columns:
+            if c in DATE_COLS:
+                b[c] = pd.to_datetime(b[c]).astype("datetime64[s]")
+        out = pd.concat([a, b], ignore_index=True)
+    for c in out.columns:
+        if c in DATE_COLS:
+            out[c] = pd.to_datetime(out[c]).astype("datetime64[s]")
+    return out
+
+
+def planted_reps(households: int) -> int:
+    """How many times each scenario is planted: once per ~5,000 households, at least once."""
+    return 1 + households // 5000
+
+
+def build_world(households: int = 2000, seed: int = 7,
+                report_date: date = date(2026, 11, 20)) -> World:
+    """Generate truth, plant the scenarios, render dirt and compute the reference."""
+    rng0 = np.random.default_rng([seed, 0])
+    regions = build_regions(rng0)
+    world = World(households, seed, report_date, regions, villages(regions))
+    ctx = Ctx(world, seed)
+    t = world.tables
+    with stage("generate: civil affairs", households) as st:
+        hh, mem = civil.random_households(ctx, households)
+        allow = civil.random_allowances(ctx, mem, households)
+        crem = civil.random_cremations(ctx, hh, mem, allow)
+        st.advance(households)
+    with stage("generate: personnel") as st:
+        staff = personnel.random_staff(ctx, hh, mem)
+        cadres = personnel.random_cadres(ctx, hh, mem)
+        rel, fil = personnel.random_relatives(ctx, hh, mem, staff, cadres)
+        st.advance(len(staff) + len(cadres) + len(rel))
+    with stage("generate: property", households * 5) as st:
+        prop = property.random_property(ctx, hh, mem, households * 5)
+        st.advance(len(prop))
+    with stage("generate: utilities", households * 4) as st:
+        eacc, n_e = utilities.random_accounts(ctx, hh, mem, 2.5, 0.95, 0.45, "03")
+        eread = utilities.random_readings(ctx, eacc, 13, 1300.0, n_e, decimals=False)
+        wacc, n_w = utilities.random_accounts(ctx, hh, mem, 1.5, 0.55, 0.3, "20")
+        wread = utilities.random_readings(ctx, wacc, 12, 90.0, n_w, decimals=True)
+        st.advance(len(eacc) + len(wacc))
+    with stage("generate: planted cases") as st:
+        p = Planter(ctx)
+        scenarios.plant_all(p, planted_reps(households))
+        f = p.frames()
+        t["households"] = _concat(hh, f["households"])
+        t["members"] = _concat(mem, f["members"])
+        t["allowances"] = _concat(allow, f["allowances"])
+        t["cremations"] = _concat(crem, f["cremations"])
+        t["staff"] = _concat(staff, f["staff"])
+        t["cadres"] = _concat(cadres, f["cadres"])
+        t["relatives"] = _concat(rel, f["relatives"])
+        t["filings"] = _concat(fil, f["filings"])
+        t["property"] = _concat(prop, f["property"])
+        t["elec"] = _concat(eacc, f["elec"])
+        t["water"] = _concat(wacc, f["water"])
+        world.elec_read = np.vstack([eread, *p.reads["elec"]]) if p.reads["elec"] else eread
+        world.water_read = np.vstack([wread, *p.reads["water"]]) if p.reads["water"] else wread
+        world.planted = p.inventory
+        st.advance(len(p.inventory))
+    with stage("generate: dirt") as st:
+        dirt: Counter = Counter()
+        render_world(t, np.random.default_rng([seed, 1]), dirt)
+        world.dirt = dict(dirt)
+        st.advance(sum(dirt.values()))
+    with stage("generate: reference") as st:
+        world.cases = run_reference(world)
+        st.advance(sum(len(v) for v in world.cases.values()))
+    check_planted(world)
+    return world
+
+
+def run_reference(world: World, extra_elec_months: tuple[int, ...] = ()) -> dict[str, list[str]]:
+    """Evaluate the reference on the world's loaded months (optionally some extra ones)."""
+    t = world.tables
+    e_lab = [*world.months, world.d_month]
+    elec = (t["elec"], world.elec_read, e_lab, [*world.months, *extra_elec_months])
+    water = (t["water"], world.water_read, world.months, world.months)
+    return reference.evaluate(t, elec, water, world.report_date)
+
+
+def check_planted(world: World) -> None:
+    """Fail loudly if a planted case is missing or a near miss became a case."""
+    allc = {k for v in world.cases.values() for k in v}
+    bad = [p for p in world.planted if (p["key"] in allc) != (p["kind"] == "case")]
+    if bad:
+        raise AssertionError(f"planted inventory inconsistent with reference: {bad[:5]}")

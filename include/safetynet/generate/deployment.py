@@ -1,0 +1,100 @@
+"""generate_deployment: a complete demo deployment folder, deterministic per arguments.
+
+Layout: config.yaml, regions.csv, sources/*.db, drop/{property,power,water},
+outbox/, inbox/, extras/ (bad files + README), expected_cases.json.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+from safetynet.generate.build import build_world
+from safetynet.generate.dbwriter import write_databases
+from safetynet.generate.extras import write_extras
+from safetynet.generate.property_xlsx import snapshot_frame, wait, write_snapshots
+from safetynet.generate.reference import DEFAULTS
+from safetynet.generate.utility_files import marker, write_utilities
+from safetynet.generate.world import World
+from safetynet.progress import stage
+
+PARALLEL_ROWS = 100_000
+
+
+def config_dict() -> dict:
+    """The deployment's configuration, paths relative to the config file."""
+    return {
+        "region": {"province": "江西省", "city": "上饶市", "county": "广丰区"},
+        "regions_file": "regions.csv",
+        "warehouse": "sqlite:///warehouse.db",
+        "work_dir": "work",
+        "sources": {
+            "civil_affairs": {"url": "sqlite:///sources/civil_affairs.db"},
+            "personnel": {"url": "sqlite:///sources/personnel.db"},
+            "property": {"location": "drop/property"},
+            "electricity": {"location": "drop/power"},
+            "water": {"location": "drop/water"},
+        },
+        "outbox": {"location": "outbox"},
+        "inbox": {"location": "inbox"},
+        "rules": dict(DEFAULTS),
+    }
+
+
+def expected(world: World) -> dict:
+    """The expected_cases.json document."""
+    return {
+        "report_date": world.report_date.isoformat(), "seed": world.seed,
+        "households": world.households, "cases": world.cases,
+        "planted": sorted(world.planted, key=lambda p: (p["rule"], p["kind"], p["what"], p["key"])),
+        "dirt": dict(sorted(world.dirt.items())),
+    }
+
+
+def generate_deployment(out: Path, households: int = 2000, seed: int = 7,
+                        report_date: date = date(2026, 11, 20)) -> Path:
+    """Generate a whole deployment under ``out``; returns the path of its config.yaml."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    world = build_world(households, seed, report_date)
+    dirt: Counter = Counter(world.dirt)
+    for sub in ("outbox", "inbox", "drop/property", "drop/power", "drop/water", "sources"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    world.regions.to_csv(out / "regions.csv", index=False, encoding="utf-8", lineterminator="\n")
+    old_d, new_d = world.snapshot_dates
+    prop = world.tables["property"]
+    frames = [snapshot_frame(prop, old_d, False, seed, dirt), snapshot_frame(prop, new_d, True, seed,
+                                                                             dirt)]
+    jobs = [(f, out / "drop/property" / f"BDC_QLR_{d:%Y%m%d}.xlsx", d)
+            for f, d in zip(frames, (old_d, new_d), strict=True)]
+    big = sum(len(f) for f in frames) >= PARALLEL_ROWS
+    with stage("generate: property snapshots", sum(len(f) for f in frames)) as st:
+        procs = write_snapshots(jobs, parallel=big)
+        if not big:
+            st.advance(sum(len(f) for f in frames))
+    with stage("generate: source databases") as st:
+        counts = write_databases(world, out, dirt)
+        st.advance(sum(counts.values()))
+    with stage("generate: utility files") as st:
+        write_utilities(world, out, dirt, on_month=st.advance)
+    with stage("generate: extras") as st:
+        lines = write_extras(world, out, frames[1], dirt)
+        st.advance(len(lines))
+    if procs:
+        with stage("generate: waiting for property snapshots", sum(len(f) for f in frames)) as st:
+            wait(procs)
+            st.advance(sum(len(f) for f in frames))
+    for _, path, _ in jobs:
+        marker(path)
+    world.dirt = dict(dirt)
+    (out / "expected_cases.json").write_text(
+        json.dumps(expected(world), ensure_ascii=False, indent=2) + "\n",
+        encoding="utf-8")
+    cfg = out / "config.yaml"
+    cfg.write_text(yaml.safe_dump(config_dict(), allow_unicode=True, sort_keys=False),
+                   encoding="utf-8")
+    return cfg

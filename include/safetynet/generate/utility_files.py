@@ -1,0 +1,85 @@
+"""Write the monthly electricity (GB18030 CSV) and water (UTF-8, pipe) deliveries.
+
+Each month file gets its own seeded RNG, so files do not depend on write order.
+D's own month is written for electricity as an unfinished file without marker:
+if a pipeline wrongly reads it, the utility window shifts and planted cases change.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from safetynet.generate.textdirt import render_tenths
+from safetynet.generate.utilities import month_frame
+from safetynet.generate.world import World
+
+ELEC_HEADERS = ["户号", "户名", "证件号码", "用电地址", "抄表年月", "本月电量"]
+WATER_HEADERS = ["ACCOUNT_NO", "HOLDER_NAME", "HOLDER_ID", "ADDRESS", "PERIOD", "USAGE_M3"]
+
+
+def marker(path: Path) -> None:
+    """The empty completion marker ``<file>.ok``."""
+    path.with_name(path.name + ".ok").write_bytes(b"")
+
+
+def month_rows(world: World, source: str, k: int, dirt: Counter | None) -> pd.DataFrame:
+    """Delivered rows (contract headers) of month index ``k`` with number dirt and duplicates."""
+    acc = world.tables[source]
+    read = world.elec_read if source == "elec" else world.water_read
+    assert read is not None
+    rng = np.random.default_rng([world.seed, 4, 0 if source == "elec" else 1, k])
+    df = month_frame(acc, read, k)
+    labels = [*world.months, world.d_month]
+    m = labels[k]
+    val, kinds = render_tenths(df["tenths"].to_numpy(), rng)
+    if source == "elec":
+        out = pd.DataFrame({"户号": df["account"].to_numpy(), "户名": df["d_name"].to_numpy(),
+                            "证件号码": df["d_id"].to_numpy(), "用电地址": df["d_addr"].to_numpy(),
+                            "抄表年月": str(m), "本月电量": val})
+    else:
+        out = pd.DataFrame({"ACCOUNT_NO": df["account"].to_numpy(),
+                            "HOLDER_NAME": df["d_name"].to_numpy(), "HOLDER_ID": df["d_id"].to_numpy(),
+                            "ADDRESS": df["d_addr"].to_numpy(),
+                            "PERIOD": f"{m // 100:04d}-{m % 100:02d}", "USAGE_M3": val})
+    rep = np.where(rng.random(len(out)) < 0.003, 2, 1)
+    if dirt is not None:
+        dirt.update(Counter(x for x in kinds if x))
+        dirt["dup_rows_utility"] += int((rep == 2).sum())
+    return out.loc[out.index.repeat(rep)].reset_index(drop=True)
+
+
+def write_frame(df: pd.DataFrame, path: Path, source: str) -> None:
+    """Write a delivery frame in its source's format."""
+    if source == "elec":
+        df.to_csv(path, index=False, encoding="gb18030", lineterminator="\n")
+    else:
+        df.to_csv(path, index=False, sep="|", encoding="utf-8", lineterminator="\n")
+
+
+def write_utilities(world: World, out: Path, dirt: Counter, on_month: object = None) -> dict:
+    """Write 12 marked months per source and the unfinished electricity month; row counts."""
+    counts: dict[str, int] = {}
+    for source, folder, pat in (("elec", "drop/power", "DL_{}.csv"),
+                                ("water", "drop/water", "SS_{}.txt")):
+        d = out / folder
+        d.mkdir(parents=True, exist_ok=True)
+        for k, m in enumerate(world.months):
+            df = month_rows(world, source, k, dirt)
+            path = d / pat.format(m)
+            write_frame(df, path, source)
+            marker(path)
+            counts[path.name] = len(df)
+            if on_month is not None:
+                on_month(len(df))  # type: ignore[operator]
+    df = month_rows(world, "elec", 12, None)
+    acc = world.tables["elec"].set_index("account")
+    planted = df["户号"].map(acc["planted"]).fillna(False).to_numpy(dtype=bool)
+    keep = planted | (np.arange(len(df)) < int(len(df) * 0.6))
+    unf = out / "drop/power" / f"DL_{world.d_month}.csv"
+    write_frame(df[keep], unf, "elec")
+    counts[unf.name] = int(keep.sum())
+    return counts

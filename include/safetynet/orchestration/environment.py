@@ -1,0 +1,124 @@
+"""Run Airflow's CLI against one Safety Net deployment, isolated from anything else on the machine.
+
+The demo (``make demo``) and the end-to-end tests both need "an Airflow with its
+own home and SQLite metadata DB, reading this repository's DAGs, pointed at this
+deployment's config.yaml"; this module is that one recipe, so both exercise the
+same set-up.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from safetynet.orchestration.defaults import RETRIES_ENV
+from safetynet.orchestration.tasks import CONFIG_ENV
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+"""The checkout this package is installed from (editable install): holds dags/ and plugins/."""
+
+DAG_IDS: tuple[str, ...] = (
+    "ingest_civil_affairs",
+    "ingest_personnel",
+    "ingest_property",
+    "ingest_electricity",
+    "ingest_water",
+    "daily_report",
+)
+"""Every DAG, in the order one day's run goes: the five ingests, then the report."""
+
+
+def airflow_environment(
+    config: str | Path,
+    airflow_home: str | Path,
+    *,
+    repo: str | Path | None = None,
+    retries: int | None = 0,
+    base: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Environment variables for running ``airflow`` against one deployment.
+
+    ``AIRFLOW__*`` settings inherited from ``base`` (default: this process's
+    environment) are dropped so that a developer's own Airflow set-up cannot leak
+    in; the metadata DB is SQLite under ``airflow_home``. ``retries`` overrides the
+    DAGs' retry count (``None`` keeps the production value): 0 makes a one-shot
+    ``airflow dags test`` fail at once instead of sleeping through the back-off.
+    """
+    repo_path = Path(repo) if repo is not None else REPO_ROOT
+    home = Path(airflow_home).resolve()
+    env = {k: v for k, v in (os.environ if base is None else base).items()}
+    for key in [k for k in env if k.startswith("AIRFLOW__")]:
+        del env[key]
+    pythonpath = [str(repo_path / "include"), env.get("PYTHONPATH", "")]
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(repo_path / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(repo_path / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+            CONFIG_ENV: str(Path(config).resolve()),
+            "PYTHONPATH": os.pathsep.join(p for p in pythonpath if p),
+        }
+    )
+    if retries is None:
+        env.pop(RETRIES_ENV, None)
+    else:
+        env[RETRIES_ENV] = str(retries)
+    return env
+
+
+def airflow_command(*args: str) -> list[str]:
+    """The ``airflow`` CLI of the running interpreter (no reliance on PATH)."""
+    return [sys.executable, "-m", "airflow", *args]
+
+
+def run_airflow(
+    args: Sequence[str], env: Mapping[str, str], log_path: str | Path, *, timeout: float = 900
+) -> subprocess.CompletedProcess[bytes]:
+    """Run one ``airflow`` command with its output appended to ``log_path``.
+
+    The output (Airflow's and the tasks' verbose logs) goes to the file, not the
+    terminal; callers report success or point at the file.
+    """
+    log_file = Path(log_path)
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("ab") as out:
+        out.write(f"$ airflow {' '.join(args)}\n".encode())
+        out.flush()
+        return subprocess.run(
+            airflow_command(*args),
+            env=dict(env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+            check=False,
+        )
+
+
+_CFG_KEYS = {
+    "dags_folder": "AIRFLOW__CORE__DAGS_FOLDER",
+    "plugins_folder": "AIRFLOW__CORE__PLUGINS_FOLDER",
+    "load_examples": "AIRFLOW__CORE__LOAD_EXAMPLES",
+}
+
+
+def pin_airflow_cfg(env: Mapping[str, str]) -> Path:
+    """Write the DAG and plugin folders into ``$AIRFLOW_HOME/airflow.cfg``.
+
+    Airflow writes its default ``airflow.cfg`` (with fresh secrets) on its first
+    command but ignores the environment when doing so. Pinning the folders there
+    lets a later ``AIRFLOW_HOME=… airflow standalone`` see the same DAGs with no
+    other variables set.
+    """
+    cfg = Path(env["AIRFLOW_HOME"]) / "airflow.cfg"
+    text = cfg.read_text(encoding="utf-8")
+    for key, var in _CFG_KEYS.items():
+        line = f"{key} = {env[var]}"
+        text = re.sub(rf"(?m)^{key} = .*$", lambda _match, line=line: line, text, count=1)
+    cfg.write_text(text, encoding="utf-8")
+    return cfg

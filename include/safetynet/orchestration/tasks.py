@@ -1,0 +1,77 @@
+"""What the DAGs' tasks run: each function is one call into :mod:`safetynet.pipeline`.
+
+Keeping the task bodies here, not in the DAG files, means the DAG files only say
+*when* and *in what order*, and the pipeline stays the single implementation the
+CLI (``safetynet run``) and Airflow share. Every function returns the pipeline's
+small dict (counts and identifiers, never rows or personal data), which is what
+travels through XCom.
+
+``safetynet.pipeline`` is imported inside the functions: it pulls in pandas,
+SQLAlchemy and Great Expectations, which must not load when a DAG file is parsed.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from safetynet.orchestration.defaults import TIMEZONE
+
+CONFIG_ENV = "SAFETYNET_CONFIG"
+
+StepResult = dict[str, Any]
+"""A pipeline step's result: small, JSON-able, free of personal data."""
+
+
+def config_path() -> str | None:
+    """The deployment's configuration file (``SAFETYNET_CONFIG``), or None for the default."""
+    return os.environ.get(CONFIG_ENV) or None
+
+
+def report_date(logical_date: datetime | None) -> date:
+    """The report date a run works for: its logical date's day in Asia/Shanghai.
+
+    Not Airflow's ``ds``: ``ds`` is the UTC date, and a run scheduled at 06:30 in
+    Shanghai has a logical date of 22:30 UTC the day before. The local day is the
+    same for scheduled runs and for ``airflow dags test DAG 2026-11-20``.
+    """
+    if logical_date is None:
+        raise ValueError("this DAG run has no logical date, so it has no report date")
+    return logical_date.astimezone(ZoneInfo(TIMEZONE)).date()
+
+
+def extract(source: str, logical_date: datetime | None) -> StepResult:
+    """Stage the source's new deliveries as one batch."""
+    from safetynet import pipeline
+
+    return pipeline.extract(source, report_date(logical_date), config_path())
+
+
+def validate(source: str, batch: StepResult) -> StepResult:
+    """Check the staged batch (raises on a batch-level failure, so the run stops before load)."""
+    from safetynet import pipeline
+
+    return pipeline.validate(source, batch, config_path())
+
+
+def load(source: str, batch: StepResult) -> StepResult:
+    """Load the validated batch into the warehouse."""
+    from safetynet import pipeline
+
+    return pipeline.load(source, batch, config_path())
+
+
+def evaluate(logical_date: datetime | None) -> StepResult:
+    """Evaluate every rule for the report date and update the case table."""
+    from safetynet import pipeline
+
+    return pipeline.evaluate(report_date(logical_date), config_path())
+
+
+def publish(logical_date: datetime | None) -> StepResult:
+    """Write and atomically publish the report date's extract."""
+    from safetynet import pipeline
+
+    return pipeline.publish(report_date(logical_date), config_path())
