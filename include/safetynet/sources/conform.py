@@ -82,10 +82,20 @@ def conform(raw: pd.DataFrame, spec: TableSpec, prefixes: list[str], first_row: 
         bad = [(m[keep], c, r) for m, c, r in bad]
     duplicates = int(dup.sum() + same.sum())
     if spec.key:
+        out["row_key"] = _row_key(out, spec.key)
         keyed = out[list(spec.key)]
         clash = keyed.duplicated(keep=False) & keyed.notna().all(axis=1)
         bad.append((clash, ",".join(spec.key), "conflicting rows for the same key"))
     return _split(raw, out, row_number, bad, read, duplicates)
+
+
+def _row_key(out: pd.DataFrame, key: tuple[str, ...]) -> pd.Series:
+    """One text key per row (parts joined by U+001F), so upserts delete by one column."""
+    parts = [out[c].astype("string").fillna("") for c in key]
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined + "\x1f" + part
+    return joined
 
 
 def _trimmed(values: pd.Series) -> pd.Series:

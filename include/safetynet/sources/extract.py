@@ -23,7 +23,7 @@ from safetynet.sources.drops import Delivery, complete_deliveries
 from safetynet.sources.readers import read_db_table, read_text_file, read_xlsx
 from safetynet.sources.specs import DB_SPECS, FILE_SPECS
 from safetynet.warehouse.engine import get_engine, migrate
-from safetynet.warehouse.schema import meta_file
+from safetynet.warehouse.schema import meta_file, meta_watermark
 
 
 def batch_dir(cfg: Config, source: str, report_date: date) -> Path:
@@ -50,16 +50,37 @@ def extract_source(cfg: Config, source: str, report_date: date) -> dict:
 
 def _extract_database(cfg: Config, source: str, out: Path) -> list[dict]:
     engine = get_engine(cfg.sources[source])
+    marks = read_watermarks(cfg, source)
     items = []
     for spec in DB_SPECS[source]:
-        parts, first = [], 1
+        parts, first, newest = [], 1, marks.get(spec.name)
         with stage(f"extract {source}.{spec.name}") as st:
-            for chunk in read_db_table(engine, spec):
+            for chunk in read_db_table(engine, spec, since=marks.get(spec.name)):
                 parts.append(conform(chunk, spec, cfg.address_prefixes, first_row=first))
+                if spec.watermark and len(chunk):
+                    top = chunk[spec.watermark].dropna().max()
+                    newest = top if newest is None else max(newest, top)
                 first += len(chunk)
                 st.advance(len(chunk))
-        items.append(_stage_item(out, spec.name, spec.target, _merge(parts), {}))
+        info = {"mode": "incremental" if spec.watermark else "full",
+                "watermark_column": spec.watermark, "since": marks.get(spec.name),
+                "watermark": _jsonable(newest)}
+        items.append(_stage_item(out, spec.name, spec.target, _merge(parts), info))
     return items
+
+
+def read_watermarks(cfg: Config, source: str) -> dict[str, object]:
+    """The last committed watermark per table of a database source."""
+    engine = get_engine(cfg.warehouse_url)
+    migrate(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(select(meta_watermark.c.table_name, meta_watermark.c.value).where(
+            meta_watermark.c.source == source)).all()
+    return {name: json.loads(value) for name, value in rows}
+
+
+def _jsonable(value: object) -> object:
+    return value.item() if hasattr(value, "item") else value  # numpy ints from pandas
 
 
 def _extract_files(cfg: Config, source: str, report_date: date, out: Path) -> list[dict]:

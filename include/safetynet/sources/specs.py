@@ -4,6 +4,11 @@ Column kinds drive normalisation (see ``conform``): ``key`` (required text),
 ``text``, ``code`` (text with whitespace removed), ``id`` (ID number), ``name``,
 ``date``, ``number``, ``month``, ``address``. The header of every file must equal
 the declared columns exactly (sources.md); database tables must contain them.
+
+Database tables with a ``watermark`` are read incrementally (``updated_at`` from
+the last committed watermark, ids after the last loaded id for the append-only
+tables) and upserted by ``key``; ``hr_relative`` has no ``updated_at`` and is
+read whole each time (it is small and monthly).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ class TableSpec:
     key: tuple[str, ...] = ()  # warehouse columns that identify a row
     order_by: str | None = None
     derived: dict[str, tuple[str, str]] = field(default_factory=dict)  # column -> (from, how)
+    watermark: str | None = None  # delivered column read incrementally (None: full extract)
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -35,32 +41,34 @@ CIVIL_AFFAIRS = (
         address=("address", "address"), status=("status", "code"),
         approved_on=("approved_on", "date"), terminated_on=("terminated_on", "date"),
         monthly_amount=("monthly_amount", "number"), updated_at=("updated_at", "text"),
-    ), key=("household_id",), order_by="household_id"),
+    ), key=("household_id",), order_by="household_id", watermark="updated_at"),
     TableSpec("sa_member", "core_member", _c(
         household_id=("household_id", "key"), id_number=("id", "id"), name=("name", "name"),
         relation=("relation", "code"), joined_on=("joined_on", "date"),
         left_on=("left_on", "date"), updated_at=("updated_at", "text"),
-    ), order_by="household_id, id_number"),
+    ), key=("household_id", "id_raw", "name"), order_by="household_id, id_number",
+        watermark="updated_at"),
     TableSpec("sa_payment", "core_payment", _c(
         payment_id=("payment_id", "key"), household_id=("household_id", "key"),
         period=("period", "month"), amount=("amount", "number"), paid_on=("paid_on", "date"),
-    ), key=("payment_id",), order_by="payment_id"),
+    ), key=("payment_id",), order_by="payment_id", watermark="payment_id"),
     TableSpec("sa_allowance", "core_allowance", _c(
         allowance_id=("allowance_id", "key"), id_number=("id", "id"), name=("name", "name"),
         kind=("kind", "code"), region_code=("region_code", "code"),
         start_on=("start_on", "date"), end_on=("end_on", "date"),
         monthly_amount=("monthly_amount", "number"), updated_at=("updated_at", "text"),
-    ), key=("allowance_id",), order_by="allowance_id"),
+    ), key=("allowance_id",), order_by="allowance_id", watermark="updated_at"),
     TableSpec("sa_cremation", "core_cremation", _c(
         record_id=("record_id", "key"), id_number=("id", "id"), name=("name", "name"),
         death_date=("death_date", "date"), cremation_date=("cremation_date", "date"),
         funeral_home=("funeral_home", "text"), updated_at=("updated_at", "text"),
-    ), key=("record_id",), order_by="record_id", derived={"death_month": ("death_date", "month_of")}),
+    ), key=("record_id",), order_by="record_id", watermark="updated_at",
+        derived={"death_month": ("death_date", "month_of")}),
     TableSpec("sa_relative_filing", "core_relative_filing", _c(
         filing_id=("filing_id", "key"), id_number=("id", "id"),
         staff_id_number=("staff_id", "id"), relation=("relation", "code"),
         filed_on=("filed_on", "date"),
-    ), key=("filing_id",), order_by="filing_id"),
+    ), key=("filing_id",), order_by="filing_id", watermark="filing_id"),
 )
 
 PERSONNEL = (
@@ -69,12 +77,12 @@ PERSONNEL = (
         employer_kind=("employer_kind", "code"), post=("post", "text"),
         payroll_from=("payroll_from", "date"), payroll_to=("payroll_to", "date"),
         updated_at=("updated_at", "text"),
-    ), order_by="id_number"),
+    ), key=("id_raw", "employer", "payroll_from"), order_by="id_number", watermark="updated_at"),
     TableSpec("hr_village_cadre", "core_cadre", _c(
         id_number=("id", "id"), name=("name", "name"), region_code=("region_code", "code"),
         post=("post", "text"), term_from=("term_from", "date"), term_to=("term_to", "date"),
         updated_at=("updated_at", "text"),
-    ), order_by="id_number"),
+    ), key=("id_raw", "region_code", "term_from"), order_by="id_number", watermark="updated_at"),
     TableSpec("hr_relative", "core_declared_relative", _c(
         staff_id_number=("staff_id", "id"), relative_id_number=("relative_id", "id"),
         relative_name=("relative_name", "name"), relation=("relation", "code"),

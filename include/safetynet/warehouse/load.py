@@ -1,18 +1,21 @@
 """Load a staged batch into the core layer, whole or not at all.
 
-One transaction per batch: replace what the batch supersedes (a source table's
-full extract, the property snapshot, a utility month), append the batch's rows,
-and record files, accounting, quarantine and freshness. Running the same load
-again leaves the warehouse exactly as before.
+One transaction per batch: replace what the batch supersedes (the keys of an
+incremental database extract, the property snapshot, a utility month, a small
+table read whole), append the batch's rows, and record files, accounting,
+quarantine, freshness and the new watermark. The watermark therefore advances
+only when the load commits, and running the same load again leaves the
+warehouse exactly as before.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, Table, delete, func, insert, select
 
 from safetynet.config import Config
 from safetynet.progress import stage
@@ -24,7 +27,9 @@ from safetynet.warehouse.schema import (
     meta_load_log,
     meta_quarantine,
     meta_source_state,
+    meta_watermark,
     metadata,
+    stg_batch_key,
 )
 
 FRESHNESS = {  # how each source's newest data is measured
@@ -47,7 +52,7 @@ def load_batch(cfg: Config, batch: dict) -> dict:
             rows = pd.read_parquet(folder / f"{stem}.rows.parquet")
             quarantine = pd.read_parquet(folder / f"{stem}.quarantine.parquet")
             table = metadata.tables[item["target"]]
-            _replace_scope(conn, source, item, table)
+            _replace_scope(conn, source, item, table, rows)
             insert_frame(conn, table, rows)
             _record_item(conn, source, item, quarantine, batch, now)
             st.advance(item["loaded"])
@@ -58,21 +63,36 @@ def load_batch(cfg: Config, batch: dict) -> dict:
             **totals}
 
 
-def _replace_scope(conn: Connection, source: str, item: dict, table: object) -> None:
-    if item["target"] == "core_utility_reading":
+def _replace_scope(conn: Connection, source: str, item: dict, table: Table,
+                   rows: pd.DataFrame) -> None:
+    """Delete what the item supersedes: upserted keys, a utility month, or everything."""
+    if item.get("mode") == "incremental":
+        keys = rows[["row_key"]].drop_duplicates() if len(rows) else pd.DataFrame({"row_key": []})
+        conn.execute(delete(stg_batch_key))
+        insert_frame(conn, stg_batch_key, keys)
+        conn.execute(delete(table).where(table.c.row_key.in_(select(stg_batch_key.c.row_key))))
+        conn.execute(delete(stg_batch_key))
+        if item.get("watermark") is not None:
+            conn.execute(delete(meta_watermark).where(
+                meta_watermark.c.source == source, meta_watermark.c.table_name == item["item"]))
+            conn.execute(insert(meta_watermark).values(
+                source=source, table_name=item["item"], column_name=item["watermark_column"],
+                value=json.dumps(item["watermark"])))
+    elif item["target"] == "core_utility_reading":
         month = f"{item['tag'][:4]}-{item['tag'][4:]}"
         conn.execute(delete(core_utility_reading).where(
             core_utility_reading.c.source == source, core_utility_reading.c.month == month))
     else:  # full extracts and the property snapshot replace the whole table
-        conn.execute(delete(table))  # type: ignore[arg-type]
+        conn.execute(delete(table))
 
 
 def _record_item(conn: Connection, source: str, item: dict, quarantine: pd.DataFrame,
                  batch: dict, now: datetime) -> None:
     name = item["item"]
-    conn.execute(delete(meta_quarantine).where(
-        meta_quarantine.c.source == source, meta_quarantine.c.item == name))
-    q = quarantine.assign(source=source, item=name)
+    conn.execute(delete(meta_quarantine).where(  # earlier batches' quarantine is kept
+        meta_quarantine.c.source == source, meta_quarantine.c.item == name,
+        meta_quarantine.c.batch_id == batch["report_date"]))
+    q = quarantine.assign(source=source, item=name, batch_id=batch["report_date"])
     insert_frame(conn, meta_quarantine, q)
     conn.execute(delete(meta_load_log).where(
         meta_load_log.c.source == source, meta_load_log.c.item == name))

@@ -15,6 +15,11 @@ from sqlalchemy import Column, Date, DateTime, Float, Index, Integer, MetaData, 
 metadata = MetaData()
 
 
+def _row_key() -> Column:
+    """The delivered row's key as one text column: what an incremental load upserts by."""
+    return Column("row_key", Text, index=True)
+
+
 def _id(prefix: str) -> list[Column]:
     return [
         Column(f"{prefix}_raw", Text),
@@ -26,6 +31,7 @@ def _id(prefix: str) -> list[Column]:
 
 core_household = Table(
     "core_household", metadata,
+    _row_key(),
     Column("household_id", String(64), primary_key=True),
     Column("program", String(16)), Column("area_type", String(16)),
     Column("region_code", String(12)), Column("address", Text), Column("address_norm", Text),
@@ -34,6 +40,7 @@ core_household = Table(
 )
 core_member = Table(
     "core_member", metadata,
+    _row_key(),
     Column("household_id", String(64), nullable=False), *_id("id"), Column("name", Text),
     Column("relation", String(16)), Column("joined_on", Date), Column("left_on", Date),
     Column("updated_at", Text),
@@ -41,12 +48,14 @@ core_member = Table(
 )
 core_payment = Table(
     "core_payment", metadata,
+    _row_key(),
     Column("payment_id", String(64), primary_key=True), Column("household_id", String(64)),
     Column("period", String(7)), Column("amount", Float), Column("paid_on", Date),
     Index("ix_core_payment_hh", "household_id"),
 )
 core_allowance = Table(
     "core_allowance", metadata,
+    _row_key(),
     Column("allowance_id", String(64), primary_key=True), *_id("id"), Column("name", Text),
     Column("kind", String(32)), Column("region_code", String(12)),
     Column("start_on", Date), Column("end_on", Date), Column("monthly_amount", Float),
@@ -55,6 +64,7 @@ core_allowance = Table(
 )
 core_cremation = Table(
     "core_cremation", metadata,
+    _row_key(),
     Column("record_id", String(64), primary_key=True), *_id("id"), Column("name", Text),
     Column("death_date", Date), Column("death_month", String(7)), Column("cremation_date", Date),
     Column("funeral_home", Text), Column("updated_at", Text),
@@ -62,12 +72,14 @@ core_cremation = Table(
 )
 core_relative_filing = Table(
     "core_relative_filing", metadata,
+    _row_key(),
     Column("filing_id", String(64), primary_key=True), *_id("id"), *_id("staff_id"),
     Column("relation", String(16)), Column("filed_on", Date),
     Index("ix_core_filing_id", "id_norm"),
 )
 core_staff = Table(
     "core_staff", metadata,
+    _row_key(),
     *_id("id"), Column("name", Text), Column("employer", Text), Column("employer_kind", String(16)),
     Column("post", Text), Column("payroll_from", Date), Column("payroll_to", Date),
     Column("updated_at", Text),
@@ -75,6 +87,7 @@ core_staff = Table(
 )
 core_cadre = Table(
     "core_cadre", metadata,
+    _row_key(),
     *_id("id"), Column("name", Text), Column("region_code", String(12)), Column("post", Text),
     Column("term_from", Date), Column("term_to", Date), Column("updated_at", Text),
     Index("ix_core_cadre_id", "id_norm"),
@@ -110,6 +123,10 @@ ref_region = Table(
     Column("township_code", String(12)),
 )
 
+stg_batch_key = Table(  # keys of the batch being upserted; filled and emptied in one transaction
+    "stg_batch_key", metadata, Column("row_key", Text, index=True),
+)
+
 meta_file = Table(
     "meta_file", metadata,
     Column("source", String(32), primary_key=True), Column("file_name", Text, primary_key=True),
@@ -126,9 +143,14 @@ meta_load_log = Table(
 meta_quarantine = Table(
     "meta_quarantine", metadata,
     Column("source", String(32), nullable=False), Column("item", Text, nullable=False),
-    Column("row_number", Integer), Column("column_name", Text), Column("reason", Text),
+    Column("batch_id", String(64)), Column("row_number", Integer), Column("column_name", Text), Column("reason", Text),
     Column("raw", Text),
     Index("ix_meta_quarantine_item", "source", "item"),
+)
+meta_watermark = Table(
+    "meta_watermark", metadata,
+    Column("source", String(32), primary_key=True), Column("table_name", String(64), primary_key=True),
+    Column("column_name", String(64)), Column("value", Text),  # JSON: keeps ints as ints
 )
 meta_source_state = Table(
     "meta_source_state", metadata,
