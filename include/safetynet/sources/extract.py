@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 
 from safetynet.config import Config
 from safetynet.progress import stage
 from safetynet.sources.conform import Conformed, conform
-from safetynet.sources.drops import Delivery, complete_deliveries
+from safetynet.sources.drops import Delivery, DeliveryError, complete_deliveries
 from safetynet.sources.readers import read_db_table, read_text_file, read_xlsx
 from safetynet.sources.specs import DB_SPECS, FILE_SPECS
 from safetynet.warehouse.engine import get_engine, migrate
@@ -97,7 +97,11 @@ def _extract_files(cfg: Config, source: str, report_date: date, out: Path) -> li
         if seen.get(d.name) == d.sha256:
             continue  # the same file seen again is a no-op
         with stage(f"extract {source} {d.name}") as st:
-            frame = read_xlsx(d.path, spec) if source == "property" else read_text_file(d.path, spec)
+            try:
+                frame = read_xlsx(d.path, spec) if source == "property" else read_text_file(d.path, spec)
+            except DeliveryError:
+                _record_rejected(cfg, source, d)
+                raise
             conformed = conform(frame, spec, cfg.address_prefixes)
             _check_month(conformed, d, source)
             st.advance(conformed.read)
@@ -121,6 +125,17 @@ def _check_month(c: Conformed, d: Delivery, source: str) -> None:
                               "raw": c.rows.loc[wrong, "month"].astype(str)})
         c.quarantine = pd.concat([c.quarantine, moved], ignore_index=True)
         c.rows = c.rows[~wrong].reset_index(drop=True)
+
+
+def _record_rejected(cfg: Config, source: str, d: Delivery) -> None:
+    """Register a refused file; it is refused again (loudly) until it is replaced."""
+    engine = get_engine(cfg.warehouse_url)
+    with engine.begin() as conn:
+        conn.execute(delete(meta_file).where(meta_file.c.source == source,
+                                             meta_file.c.file_name == d.name))
+        conn.execute(insert(meta_file).values(
+            source=source, file_name=d.name, size=d.size, sha256=d.sha256,
+            seen_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0), outcome="rejected"))
 
 
 def _already_loaded(cfg: Config, source: str) -> dict[str, str]:

@@ -67,6 +67,8 @@ def _decode(data: bytes, encoding: str, name: str) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
+        if exc.end >= len(data) and exc.reason.startswith(("unexpected end", "incomplete")):
+            raise DeliveryError(f"{name}: the file is truncated (it ends inside a character)") from exc
         raise DeliveryError(
             f"{name}: not valid {encoding.upper()} at byte {exc.start}; "
             f"ask the sender to re-export it in {encoding.upper()}"
