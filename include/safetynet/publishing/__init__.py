@@ -1,4 +1,4 @@
-"""Publishing the extract to the inspectors' outbox (a local folder; SFTP in production)."""
+"""Publishing the extract to the inspectors' outbox: a local folder, or SFTP in production."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ __all__ = ["SUCCESS", "PublishError", "publish_folder"]
 def publish_folder(location: str, staged: Path, folder_name: str) -> str:
     """Publish ``staged`` as ``folder_name`` under the outbox ``location``."""
     if location.startswith("sftp://"):
-        raise PublishError(
-            f"outbox {location}: SFTP publishing is not available in this version; "
-            "set outbox.location to a local folder")
+        from safetynet.transport import publish_sftp
+
+        return publish_sftp(location, staged, folder_name)
     return str(publish_local(staged, Path(location), folder_name))

@@ -22,6 +22,7 @@ from safetynet.sources.conform import Conformed, conform
 from safetynet.sources.drops import Delivery, DeliveryError, complete_deliveries
 from safetynet.sources.readers import read_db_table, read_text_file, read_xlsx
 from safetynet.sources.specs import DB_SPECS, FILE_SPECS
+from safetynet.transport import delivery_folder
 from safetynet.warehouse.engine import get_engine, migrate
 from safetynet.warehouse.schema import meta_file, meta_watermark
 
@@ -85,7 +86,8 @@ def _jsonable(value: object) -> object:
 
 def _extract_files(cfg: Config, source: str, report_date: date, out: Path) -> list[dict]:
     spec = FILE_SPECS[source]
-    deliveries = complete_deliveries(cfg.sources[source], spec.extra["pattern"])
+    folder = delivery_folder(cfg.sources[source], spec.extra["pattern"], cfg.work_dir / "landing" / source)
+    deliveries = complete_deliveries(folder, spec.extra["pattern"])
     if source == "property":
         usable = [d for d in deliveries if d.tag <= report_date.strftime("%Y%m%d")]
         deliveries = usable[-1:]  # the newest snapshot replaces all earlier ones

@@ -143,7 +143,8 @@ meta_load_log = Table(
 meta_quarantine = Table(
     "meta_quarantine", metadata,
     Column("source", String(32), nullable=False), Column("item", Text, nullable=False),
-    Column("batch_id", String(64)), Column("row_number", Integer), Column("column_name", Text), Column("reason", Text),
+    Column("batch_id", String(64)), Column("row_number", Integer), Column("column_name", Text),
+    Column("reason", Text),
     Column("raw", Text),
     Index("ix_meta_quarantine_item", "source", "item"),
 )

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from safetynet.publishing import SUCCESS, publish_folder
 
 
@@ -30,9 +28,3 @@ def test_republishing_replaces_content_and_drops_old_files(tmp_path: Path) -> No
     target = Path(publish_folder(out, _stage(tmp_path / "s2", {"a.csv": b"new"}), "D"))
     assert sorted(p.name for p in target.iterdir()) == [SUCCESS, "a.csv"]
     assert (target / "a.csv").read_bytes() == b"new"
-
-
-def test_sftp_outbox_is_refused_clearly_until_supported(tmp_path: Path) -> None:
-    staged = _stage(tmp_path / "s", {"a.csv": b"1"})
-    with pytest.raises(RuntimeError, match="SFTP publishing"):
-        publish_folder("sftp://inspect/outbox", staged, "D")

@@ -1,0 +1,68 @@
+"""The daily run with every file source and the outbox on a real OpenSSH server."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+from tests.integration.sftp_server import SshServer
+
+from safetynet.pipeline import run
+
+D = date(2026, 11, 20)
+CONN = "departments_sftp"
+
+
+def _over_sftp(config: Path, sshd: SshServer, monkeypatch: pytest.MonkeyPatch, tag: str) -> Path:
+    """Move the drops and the outbox onto the server and point the configuration at them."""
+    remote = sshd.data / tag
+    shutil.move(str(config.parent / "drop"), remote / "drop")
+    (remote / "outbox").mkdir()
+    body = config.read_text("utf-8")
+    for local, folder in (("drop/property", "drop/property"), ("drop/power", "drop/power"),
+                          ("drop/water", "drop/water"), ("outbox", "outbox")):
+        body = body.replace(f"location: {local}", f"location: sftp://{CONN}{remote}/{folder}")
+    assert body.count("sftp://") == 4, body
+    config.write_text(body, "utf-8")
+    monkeypatch.setenv(f"AIRFLOW_CONN_{CONN.upper()}", sshd.conn_env())
+    return remote
+
+
+def test_run_pulls_from_and_publishes_to_sftp(
+        deployment: Callable[..., Path], tmp_path: Path, sshd: SshServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    config = deployment(tmp_path, households=300)
+    remote = _over_sftp(config, sshd, monkeypatch, tmp_path.name)
+    result = run(D, config)
+    assert result["failed_sources"] == {}
+    folder = remote / "outbox" / D.isoformat()
+    assert sorted(p.name for p in folder.iterdir()) == ["_SUCCESS", "manifest.json",
+                                                        f"mismatches_{D:%Y%m%d}.csv"]
+    manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+    for entry in manifest["files"]:
+        assert hashlib.sha256((folder / entry["name"]).read_bytes()).hexdigest() == entry["sha256"]
+    expected = json.loads((config.parent / "expected_cases.json").read_text("utf-8"))["cases"]
+    with (folder / f"mismatches_{D:%Y%m%d}.csv").open(encoding="utf-8-sig") as fh:
+        keys = {r["case_key"] for r in csv.DictReader(fh)}
+    assert keys == {k for ks in expected.values() for k in ks}
+    unfinished = sorted((remote / "drop" / "power").glob("DL_*.csv"))[-1]
+    landed = config.parent / "work" / "landing" / "electricity"
+    assert not (landed / unfinished.name).exists()  # no marker: never downloaded
+
+
+def test_a_changed_host_key_is_refused_and_nothing_is_published(
+        deployment: Callable[..., Path], tmp_path: Path, sshd: SshServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    config = deployment(tmp_path, households=200)
+    remote = _over_sftp(config, sshd, monkeypatch, tmp_path.name)
+    other = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
+    monkeypatch.setenv(f"AIRFLOW_CONN_{CONN.upper()}", sshd.conn_env(host_key=other))
+    with pytest.raises(Exception, match="host key"):
+        run(D, config)  # the outbox is on the same server: nothing can be published
+    assert not (remote / "outbox" / D.isoformat() / "_SUCCESS").exists()
