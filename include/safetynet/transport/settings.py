@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from safetynet.connections import connection_fields
 from safetynet.transport.errors import ConnectionSettingsError
 
 log = logging.getLogger(__name__)
@@ -79,40 +78,11 @@ def settings_from_connection(conn_id: str, *, use_airflow: bool | None = None) -
     ``use_airflow=None`` asks Airflow only when ``airflow.sdk`` is already loaded
     (inside a task); importing it just to look up a connection costs ~3 s.
     """
-    if use_airflow is None:
-        use_airflow = "airflow.sdk" in sys.modules
-    fields = _from_airflow(conn_id) if use_airflow else None
-    if fields is None:
-        fields = _from_env(conn_id)
+    try:
+        fields = connection_fields(conn_id, use_airflow=use_airflow)
+    except LookupError as exc:
+        raise ConnectionSettingsError(str(exc)) from None
     return settings_from_fields(conn_id, fields)
-
-
-def _from_airflow(conn_id: str) -> dict[str, Any] | None:
-    try:
-        from airflow.sdk import Connection
-
-        conn = Connection.get(conn_id)
-    except Exception as exc:  # not defined there, or not inside a task: fall back to the env var
-        log.debug("connection %s not available from Airflow: %s", conn_id, type(exc).__name__)
-        return None
-    return {"conn_type": conn.conn_type, "host": conn.host, "port": conn.port, "login": conn.login,
-            "password": conn.password, "extra": conn.extra_dejson}
-
-
-def _from_env(conn_id: str) -> dict[str, Any]:
-    var = f"AIRFLOW_CONN_{conn_id.upper()}"
-    raw = os.environ.get(var)
-    if not raw:
-        raise ConnectionSettingsError(
-            f"connection {conn_id!r} is not defined: add it in Airflow or set {var} to its JSON form")
-    try:
-        fields = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ConnectionSettingsError(f"{var} is not JSON (use Airflow's JSON connection form): "
-                                      f"{exc.msg} at position {exc.pos}") from None
-    if not isinstance(fields, dict):
-        raise ConnectionSettingsError(f"{var} must hold a JSON object")
-    return fields
 
 
 def settings_from_fields(conn_id: str, fields: Mapping[str, Any]) -> SftpSettings:

@@ -33,11 +33,10 @@ def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
 
 
 def _airflow_connection_uri(conn_id: str) -> str:
-    """Resolve an Airflow connection id to a SQLAlchemy URL (secrets stay in Airflow)."""
-    from airflow.sdk import Connection
+    """Resolve a connection id to a SQLAlchemy URL (the password stays in the connection)."""
+    from safetynet.connections import sqlalchemy_url
 
-    uri = Connection.get(conn_id).get_uri()
-    return uri.replace("postgres://", "postgresql+psycopg2://", 1)
+    return sqlalchemy_url(conn_id).render_as_string(hide_password=False)
 
 
 def migrate(engine: Engine) -> list[str]:
