@@ -100,10 +100,11 @@ def _summary(config: Path, day: date, env: dict[str, str]) -> None:
             print(f"  {code}  {count:>6,}  {name}")
     ui_env = {k: env[k] for k in ("AIRFLOW_HOME", "SAFETYNET_CONFIG")}
     prefix = " ".join(f"{k}={shlex.quote(v)}" for k, v in ui_env.items())
-    airflow = Path(sys.executable).with_name("airflow")
+    # `airflow standalone` starts its components as `airflow …` found on PATH.
+    bin_dir = shlex.quote(str(Path(sys.executable).parent))
     print()
     print("Open the Airflow UI on this demo (http://localhost:8080, it prints the admin password):")
-    print(f"  {prefix} {shlex.quote(str(airflow))} standalone")
+    print(f"  PATH={bin_dir}:$PATH {prefix} airflow standalone")
 
 
 def main() -> int:

@@ -119,6 +119,7 @@ def pin_airflow_cfg(env: Mapping[str, str]) -> Path:
     text = cfg.read_text(encoding="utf-8")
     for key, var in _CFG_KEYS.items():
         line = f"{key} = {env[var]}"
-        text = re.sub(rf"(?m)^{key} = .*$", lambda _match, line=line: line, text, count=1)
+        # Backslashes doubled: re.sub reads them in a replacement as escapes (Windows paths).
+        text = re.sub(rf"(?m)^{key} = .*$", line.replace("\\", "\\\\"), text, count=1)
     cfg.write_text(text, encoding="utf-8")
     return cfg

@@ -1,0 +1,58 @@
+"""Every morning: evaluate the rules and publish the day's mismatch extract (每日疑点清单).
+
+A thin DAG file on purpose: the work is in ``safetynet.pipeline`` (through
+``safetynet.orchestration.tasks``); this file says when and in what order.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from airflow.sdk import dag, task
+
+from safetynet.orchestration import defaults, tasks
+from safetynet.orchestration.tasks import StepResult
+
+DOC = """
+### Daily report (每日疑点清单)
+
+Every morning at 06:30 (Asia/Shanghai), after the night's ingests:
+
+* **evaluate** runs every rule as of the report date (the run's day in
+  Asia/Shanghai) against the warehouse and updates the case table, applying the
+  inspectors' dispositions;
+* **publish** writes `mismatches_YYYYMMDD.csv/.xlsx`, `monitoring_YYYYMMDD.csv` and
+  `manifest.json` and publishes the folder `YYYY-MM-DD/` atomically to the
+  discipline-inspection office's outbox (`_SUCCESS` is written last).
+
+Publishing a date again replaces that folder with byte-identical case files for
+identical inputs. XCom carries counts only, never personal data.
+"""
+
+
+@dag(
+    dag_id="daily_report",
+    schedule=defaults.cron("30 6 * * *"),
+    start_date=defaults.START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=defaults.DEFAULT_ARGS,
+    on_failure_callback=defaults.on_failure_callback,
+    tags=defaults.tags("report"),
+    doc_md=DOC,
+)
+def daily_report() -> None:
+    """Evaluate → publish for the run's report date."""
+
+    @task(multiple_outputs=False)
+    def evaluate(logical_date: datetime | None = None) -> StepResult:
+        return tasks.evaluate(logical_date)
+
+    @task(multiple_outputs=False)
+    def publish(logical_date: datetime | None = None) -> StepResult:
+        return tasks.publish(logical_date)
+
+    evaluate() >> publish()
+
+
+daily_report()
