@@ -12,14 +12,18 @@ SQLAlchemy and Great Expectations, which must not load when a DAG file is parsed
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ParamSpec
 from zoneinfo import ZoneInfo
 
 from safetynet.orchestration.defaults import TIMEZONE
 
 CONFIG_ENV = "SAFETYNET_CONFIG"
+PERMANENT = frozenset({"DeliveryError", "BatchRejected", "ConfigError", "PublishError"})
+P = ParamSpec("P")
 
 StepResult = dict[str, Any]
 """A pipeline step's result: small, JSON-able, free of personal data."""
@@ -42,6 +46,28 @@ def report_date(logical_date: datetime | None) -> date:
     return logical_date.astimezone(ZoneInfo(TIMEZONE)).date()
 
 
+def _fail_fast(step: Callable[P, StepResult]) -> Callable[P, StepResult]:
+    """Data and configuration errors fail the task at once: retrying cannot fix a bad file.
+
+    Transport faults (a dropped connection, a timeout) keep Airflow's retries with
+    back-off; a refused host key, a bad delivery or a failed validation do not.
+    """
+
+    @functools.wraps(step)
+    def run(*args: P.args, **kwargs: P.kwargs) -> StepResult:
+        try:
+            return step(*args, **kwargs)
+        except Exception as exc:
+            if getattr(exc, "retryable", None) is False or type(exc).__name__ in PERMANENT:
+                from airflow.sdk.exceptions import AirflowFailException
+
+                raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
+            raise
+
+    return run
+
+
+@_fail_fast
 def extract(source: str, logical_date: datetime | None) -> StepResult:
     """Stage the source's new deliveries as one batch."""
     from safetynet import pipeline
@@ -49,6 +75,7 @@ def extract(source: str, logical_date: datetime | None) -> StepResult:
     return pipeline.extract(source, report_date(logical_date), config_path())
 
 
+@_fail_fast
 def validate(source: str, batch: StepResult) -> StepResult:
     """Check the staged batch (raises on a batch-level failure, so the run stops before load)."""
     from safetynet import pipeline
@@ -56,6 +83,7 @@ def validate(source: str, batch: StepResult) -> StepResult:
     return pipeline.validate(source, batch, config_path())
 
 
+@_fail_fast
 def load(source: str, batch: StepResult) -> StepResult:
     """Load the validated batch into the warehouse."""
     from safetynet import pipeline
@@ -63,6 +91,7 @@ def load(source: str, batch: StepResult) -> StepResult:
     return pipeline.load(source, batch, config_path())
 
 
+@_fail_fast
 def evaluate(logical_date: datetime | None) -> StepResult:
     """Evaluate every rule for the report date and update the case table."""
     from safetynet import pipeline
@@ -70,6 +99,7 @@ def evaluate(logical_date: datetime | None) -> StepResult:
     return pipeline.evaluate(report_date(logical_date), config_path())
 
 
+@_fail_fast
 def publish(logical_date: datetime | None) -> StepResult:
     """Write and atomically publish the report date's extract."""
     from safetynet import pipeline
