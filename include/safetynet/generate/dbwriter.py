@@ -41,6 +41,9 @@ SCHEMAS = {
 }
 
 
+CHUNK = 200_000
+
+
 def columns(table: str) -> list[str]:
     """Column names of a source table, in contract order."""
     return [c.strip().split()[0] for c in SCHEMAS[table].split(",") if c.strip()[0].isalpha()
@@ -56,13 +59,14 @@ def updated_at(df: pd.DataFrame, cols: list[str], D: pd.Timestamp,
         latest = np.maximum(latest, v.fillna(pd.Timestamp("2015-01-01")))
     ts = pd.to_datetime(latest) + pd.to_timedelta(rng.integers(8 * 3600, 19 * 3600, len(df)), "s")
     ts = ts.where(ts <= D + pd.Timedelta(hours=20), D + pd.Timedelta(hours=20))
-    return ts.dt.strftime("%Y-%m-%d %H:%M:%S").to_numpy(dtype=object)
+    txt = np.datetime_as_string(ts.to_numpy(dtype="datetime64[s]"), unit="s")
+    return pd.Series(txt).str.replace("T", " ", regex=False).to_numpy(dtype=object)
 
 
-def amounts(values: pd.Series, rng: np.random.Generator, dirt: Counter) -> list:
+def amounts(values: pd.Series, rng: np.random.Generator, dirt: Counter) -> np.ndarray:
     """Amounts as numbers; about 3% of those ≥ 1,000 typed with a thousands separator."""
     v = values.astype(float).round(2).to_numpy()
-    out: list = v.tolist()
+    out = v.astype(object)
     for i in np.flatnonzero((v >= 1000) & (rng.random(len(v)) < 0.03)):
         out[i] = money_text(v[i])
         dirt["num_thousands"] += 1
@@ -88,9 +92,12 @@ def _write(path: Path, tables: dict[str, pd.DataFrame]) -> None:
         cols = columns(name)
         con.execute(f"CREATE TABLE {name} ({SCHEMAS[name]})")
         ph = ",".join("?" * len(cols))
-        data = zip(*[df[c].astype(object).where(df[c].notna(), None).tolist() for c in cols],
-                   strict=True)
-        con.executemany(f"INSERT INTO {name} ({','.join(cols)}) VALUES ({ph})", data)
+        sql = f"INSERT INTO {name} ({','.join(cols)}) VALUES ({ph})"
+        for start in range(0, len(df), CHUNK):  # bounded memory: Python objects per chunk only
+            part = df.iloc[start : start + CHUNK]
+            data = zip(*[part[c].astype(object).where(part[c].notna(), None).tolist()
+                         for c in cols], strict=True)
+            con.executemany(sql, data)
     con.commit()
     con.close()
 

@@ -67,28 +67,28 @@ def generate_deployment(out: Path, households: int = 2000, seed: int = 7,
     world.regions.to_csv(out / "regions.csv", index=False, encoding="utf-8", lineterminator="\n")
     old_d, new_d = world.snapshot_dates
     prop = world.tables["property"]
-    frames = [snapshot_frame(prop, old_d, False, seed, dirt), snapshot_frame(prop, new_d, True, seed,
-                                                                             dirt)]
-    jobs = [(f, out / "drop/property" / f"BDC_QLR_{d:%Y%m%d}.xlsx", d)
-            for f, d in zip(frames, (old_d, new_d), strict=True)]
-    big = sum(len(f) for f in frames) >= PARALLEL_ROWS
-    with stage("generate: property snapshots", sum(len(f) for f in frames)) as st:
-        procs = write_snapshots(jobs, parallel=big)
-        if not big:
-            st.advance(sum(len(f) for f in frames))
+    jobs = [(out / "drop/property" / f"BDC_QLR_{d:%Y%m%d}.xlsx", d, newest)
+            for d, newest in ((old_d, False), (new_d, True))]
+    big = 2 * len(prop) >= PARALLEL_ROWS
+    with stage("generate: property snapshots", 2 * len(prop)) as st:
+        procs, xdirt = write_snapshots(prop, jobs, seed, parallel=big)
+        st.advance(xdirt.pop("_rows", 0))
+        dirt.update(xdirt)
     with stage("generate: source databases") as st:
         counts = write_databases(world, out, dirt)
         st.advance(sum(counts.values()))
     with stage("generate: utility files") as st:
         write_utilities(world, out, dirt, on_month=st.advance)
     with stage("generate: extras") as st:
-        lines = write_extras(world, out, frames[1], dirt)
+        sample = snapshot_frame(prop.iloc[:1000], new_d, True, seed, Counter())
+        lines = write_extras(world, out, sample, dirt)
         st.advance(len(lines))
     if procs:
-        with stage("generate: waiting for property snapshots", sum(len(f) for f in frames)) as st:
-            wait(procs)
-            st.advance(sum(len(f) for f in frames))
-    for _, path, _ in jobs:
+        with stage("generate: waiting for property snapshots", 2 * len(prop)) as st:
+            xdirt = wait(procs)
+            st.advance(xdirt.pop("_rows", 0))
+            dirt.update(xdirt)
+    for path, _, _ in jobs:
         marker(path)
     world.dirt = dict(dirt)
     (out / "expected_cases.json").write_text(

@@ -8,7 +8,7 @@ deliveries so they never collide with them.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -70,8 +70,7 @@ def write_extras(world: World, out: Path, snapshot_rows: pd.DataFrame, dirt: Cou
                      f"marker present anyway.")
         p = d / pat.format(m_enc)
         df = _relabel(rows, source, m_enc)
-        sep = "," if source == "elec" else "|"
-        df.to_csv(p, index=False, sep=sep, encoding=wrong_enc, lineterminator="\n")
+        write_frame(df, p, source, encoding=wrong_enc)
         lines.append(f"- `bad/{folder}/{p.name}`: encoded {wrong_enc.upper()} instead of "
                      f"{enc.upper()} (Chinese names and addresses).")
         for f in sorted(d.iterdir()):

@@ -195,7 +195,7 @@ def choose_kinds(
     kinds = np.full(n, "", dtype=object)
     u = rng.random(n)
     edge = 0.0
-    ends_x = np.fromiter((s[-1] == "X" for s in ids), dtype=bool, count=n)
+    ends_x = pd.Series(ids, dtype=str).str.endswith("X").to_numpy(dtype=bool)
     years = pd.DatetimeIndex(births).year.to_numpy() if n else np.array([], dtype=int)
     for kind in ("id_spaces", "id_fullwidth", "id_legacy15", *INVALIDATING):
         sel = (u >= edge) & (u < edge + r[kind])

@@ -8,6 +8,8 @@ thousands separators or spaces. Big snapshots are written in child processes.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import multiprocessing as mp
 from collections import Counter
 from datetime import date, datetime
@@ -32,7 +34,9 @@ def snapshot_frame(prop: pd.DataFrame, snap: date, newest: bool, seed: int,
                    dirt: Counter) -> pd.DataFrame:
     """Rows of one snapshot in delivery order (by unit), with cell kinds and duplicates."""
     rng = np.random.default_rng([seed, 3, int(newest)])
-    sel = prop[prop["in_new"] if newest else prop["in_old"]].copy()
+    keep = ["unit", "d_name", "owner_kind", "d_id", "share", "d_addr", "use", "area100",
+            "reg_on", "cancel_on", "pid"]
+    sel = prop.loc[prop["in_new"] if newest else prop["in_old"], keep]
     if not newest:
         late = sel["cancel_on"] > pd.Timestamp(snap)
         sel.loc[late, "cancel_on"] = pd.NaT
@@ -83,13 +87,10 @@ def write_xlsx(rows: pd.DataFrame, path: Path, snap: date, headers: list[str] | 
     wb.set_properties({"title": "权利人信息", "author": "不动产登记中心",
                        "created": datetime(snap.year, snap.month, snap.day)})
     dfmt = wb.add_format({"num_format": "yyyy-mm-dd"})
-    cols = [rows[c].tolist() for c in ("unit", "d_name", "owner_kind", "d_id", "share", "d_addr",
-                                       "use", "area100", "area_text", "reg_on", "reg_on_style",
-                                       "cancel_on", "cancel_on_style")]
     ws = None
     r = 0
     for i, (unit, name, kind, idn, share, addr, use, a100, atext, reg, rs, canc, cs) in enumerate(
-            zip(*cols, strict=True)):
+            _chunked_rows(rows)):
         if i % MAX_ROWS == 0:
             k = i // MAX_ROWS
             ws = wb.add_worksheet(SHEET if k == 0 else f"{SHEET}{k + 1}")
@@ -117,26 +118,60 @@ def write_xlsx(rows: pd.DataFrame, path: Path, snap: date, headers: list[str] | 
     return len(rows)
 
 
-def _child(rows: pd.DataFrame, path: Path, snap: date) -> None:
+def _chunked_rows(rows: pd.DataFrame, size: int = 50_000):
+    """Row tuples, materialising Python objects one chunk at a time (bounded memory)."""
+    names = ("unit", "d_name", "owner_kind", "d_id", "share", "d_addr", "use", "area100",
+             "area_text", "reg_on", "reg_on_style", "cancel_on", "cancel_on_style")
+    for start in range(0, len(rows), size):
+        part = rows.iloc[start : start + size]
+        yield from zip(*[part[c].tolist() for c in names], strict=True)
+
+
+def write_snapshot(prop: pd.DataFrame, path: Path, snap: date, newest: bool, seed: int) -> Counter:
+    """Build one snapshot's rows and write its file; returns the dirt it wrote."""
+    dirt: Counter = Counter()
+    rows = snapshot_frame(prop, snap, newest, seed, dirt)
     write_xlsx(rows, path, snap)
+    dirt["_rows"] = len(rows)
+    return dirt
 
 
-def write_snapshots(jobs: list[tuple[pd.DataFrame, Path, date]], parallel: bool) -> list:
-    """Write several snapshots, in forked child processes when ``parallel``; returns handles."""
+def _child(conn: object, prop: pd.DataFrame, path: Path, snap: date, newest: bool,
+           seed: int) -> None:
+    conn.send(dict(write_snapshot(prop, path, snap, newest, seed)))  # type: ignore[attr-defined]
+    conn.close()  # type: ignore[attr-defined]
+
+
+def write_snapshots(prop: pd.DataFrame, jobs: list[tuple[Path, date, bool]], seed: int,
+                    parallel: bool) -> tuple[list, Counter]:
+    """Write snapshots, in forked children when ``parallel`` (the children read ``prop``
+    shared copy-on-write); returns (handles to wait for, dirt of sequential writes)."""
     if not parallel:
-        for rows, path, snap in jobs:
-            write_xlsx(rows, path, snap)
-        return []
+        total: Counter = Counter()
+        for path, snap, newest in jobs:
+            total.update(write_snapshot(prop, path, snap, newest, seed))
+        return [], total
+    gc.collect()
+    gc.freeze()  # children must not touch (and so copy) the parent's objects
     ctx = mp.get_context("fork")
-    procs = [ctx.Process(target=_child, args=job, daemon=False) for job in jobs]
-    for p in procs:
+    handles = []
+    for path, snap, newest in jobs:
+        recv, send = ctx.Pipe(duplex=False)
+        p = ctx.Process(target=_child, args=(send, prop, path, snap, newest, seed))
         p.start()
-    return procs
+        send.close()
+        handles.append((p, recv))
+    gc.unfreeze()
+    return handles, Counter()
 
 
-def wait(procs: list) -> None:
-    """Join snapshot writers and fail if any of them failed."""
-    for p in procs:
+def wait(handles: list) -> Counter:
+    """Join snapshot writers, fail if any failed, and return the dirt they wrote."""
+    total: Counter = Counter()
+    for p, recv in handles:
+        with contextlib.suppress(EOFError):  # a crashed child sends nothing; exitcode says why
+            total.update(recv.recv())
         p.join()
         if p.exitcode != 0:
             raise RuntimeError(f"snapshot writer exited with {p.exitcode}")
+    return total

@@ -37,8 +37,7 @@ def _window(loaded: list[int], d_month: int, k: int) -> list[int]:
 
 def _linked(acc: pd.DataFrame, act_mem: pd.DataFrame, act_hh: pd.DataFrame) -> pd.DataFrame:
     """(account row, household_id) pairs: holder is an active member, or same address."""
-    a = pd.DataFrame({"row": np.arange(len(acc)), "vid": _vid(acc).to_numpy(),
-                      "addr": acc["addr"].to_numpy()})
+    a = pd.DataFrame({"row": np.arange(len(acc)), "vid": _vid(acc), "addr": acc["addr"]})
     by_id = a.dropna(subset=["vid"]).merge(act_mem[["vid", "household_id"]].dropna(), on="vid")
     by_addr = a.merge(act_hh[["addr", "household_id"]], on="addr")
     return pd.concat([by_id[["row", "household_id"]], by_addr[["row", "household_id"]]]) \
@@ -67,10 +66,11 @@ def evaluate(t: dict[str, pd.DataFrame], elec: tuple, water: tuple, report_date:
     cfg = {**DEFAULTS, **(rules or {})}
     D = pd.Timestamp(report_date)
     out: dict[str, set[str]] = {r: set() for r in RULES}
-    hh = t["households"]
+    hh = t["households"][["household_id", "status", "approved_on", "terminated_on", "addr"]]
     act_hh = hh[(hh["status"] == "ACTIVE") & (hh["approved_on"] <= D)
                 & (hh["terminated_on"].isna() | (hh["terminated_on"] > D))]
-    m = t["members"].merge(act_hh[["household_id", "approved_on"]], on="household_id")
+    m = t["members"][["household_id", "pid", "id_ok", "d_id", "joined_on", "left_on"]].merge(
+        act_hh[["household_id", "approved_on"]], on="household_id")
     m = m[(m["joined_on"] <= D) & (m["left_on"].isna() | (m["left_on"] > D))].copy()
     m["vid"] = _vid(m)
     m["bstart"] = np.maximum(m["approved_on"], m["joined_on"])
@@ -101,7 +101,8 @@ def evaluate(t: dict[str, pd.DataFrame], elec: tuple, water: tuple, report_date:
     cand = set(jc["vid"]) | (set(mv["vid"]) & declared)
     out["R03"] = {f"R03:{v}" for v in cand - filed}
 
-    pr = t["property"]
+    pr = t["property"][["unit", "owner_kind", "pid", "id_ok", "use", "reg_on", "cancel_on",
+                        "in_new"]]
     stand = pr[pr["in_new"].astype(bool) & (pr["owner_kind"] == "身份证")
                & pr["id_ok"].astype(bool) & (pr["reg_on"] <= D)
                & (pr["cancel_on"].isna() | (pr["cancel_on"] > D))]
@@ -116,7 +117,7 @@ def evaluate(t: dict[str, pd.DataFrame], elec: tuple, water: tuple, report_date:
     e_acc, e_read, e_lab, e_loaded = elec
     w_acc, w_read, w_lab, w_loaded = water
     ew, ww = _window(e_loaded, d_month, k), _window(w_loaded, d_month, k)
-    ecs, e_linked = _consumption(e_acc, e_read, e_lab, ew, m, act_hh)
+    ecs, _e_linked = _consumption(e_acc, e_read, e_lab, ew, m, act_hh)
     wcs, w_linked = _consumption(w_acc, w_read, w_lab, ww, m, act_hh)
     cnt = ecs.notna().sum(axis=1)
     tot = ecs.sum(axis=1, min_count=1)

@@ -13,7 +13,12 @@ import numpy as np
 import pandas as pd
 
 from safetynet.generate.ids import INVALID_KINDS, choose_kinds, render_column
-from safetynet.generate.textdirt import render_addresses, render_dates, render_names
+from safetynet.generate.textdirt import (
+    dirty_address,
+    render_addresses,
+    render_dates,
+    render_names,
+)
 
 DATE_COLS = {
     "households": ["approved_on", "terminated_on"],
@@ -40,7 +45,7 @@ def render_ids(df: pd.DataFrame, rng: np.random.Generator, dirt: Counter, pid: s
     births = df[birth].to_numpy()
     preset = df[preset_col].fillna("").to_numpy(dtype=object) if preset_col in df else np.full(n, "")
     auto = choose_kinds(ids, births, rng)
-    auto_safe = np.array([not any(p in INVALID_KINDS for p in k.split("+")) for k in auto])
+    auto_safe = ~np.isin(auto.astype(str), list(INVALID_KINDS))
     kinds = np.where(preset == "", auto, preset).astype(object)
     kinds[(preset == "safe") & auto_safe] = auto[(preset == "safe") & auto_safe]
     kinds[(preset == "safe") & ~auto_safe] = ""
@@ -52,10 +57,16 @@ def render_ids(df: pd.DataFrame, rng: np.random.Generator, dirt: Counter, pid: s
         delivered[has] = fx[has]
     df[out] = delivered
     df[ok] = valid
-    for k in kinds:
-        if k:
-            for part in k.split("+"):
-                dirt[part] += 1
+    count_into(dirt, kinds)
+
+
+def count_into(dirt: Counter, kinds: np.ndarray) -> None:
+    """Add the non-empty kinds (combined ones split on '+') to ``dirt``."""
+    vc = pd.Series(np.asarray(kinds, dtype=object)).value_counts()
+    for k, c in vc.items():
+        for part in str(k).split("+"):
+            if part:
+                dirt[part] += int(c)
 
 
 def render_world(tables: dict[str, pd.DataFrame], rng: np.random.Generator, dirt: Counter) -> None:
@@ -75,12 +86,12 @@ def render_world(tables: dict[str, pd.DataFrame], rng: np.random.Generator, dirt
         ncol = "relative_name" if name == "relatives" else "name"
         if ncol in df:
             df["d_name"], kinds = render_names(df[ncol].to_numpy(dtype=object), rng)
-            dirt.update(Counter(k for k in kinds if k))
+            count_into(dirt, kinds)
     for name, cols in DATE_COLS.items():
         df = tables[name]
         for c in cols:
             df["d_" + c], kinds = render_dates(df[c], rng)
-            dirt.update(Counter(k for k in kinds if k))
+            count_into(dirt, kinds)
     prefix_p = {"households": (0.2, 0.1, 0.4, 0.3), "property": (0.7, 0.1, 0.1, 0.1),
                 "elec": (0.5, 0.1, 0.2, 0.2), "water": (0.3, 0.2, 0.2, 0.3)}
     for name, pp in prefix_p.items():
@@ -88,15 +99,13 @@ def render_world(tables: dict[str, pd.DataFrame], rng: np.random.Generator, dirt
         canon = df["addr"].to_numpy(dtype=object)
         d_addr, kinds, pidx = render_addresses(canon, rng, prefix_p=pp)
         if "addr_dirt" in df:
-            from safetynet.generate.textdirt import dirty_address
-
             pre = df["addr_dirt"].fillna("").to_numpy(dtype=object)
             for i in np.flatnonzero(pre != ""):
                 d_addr[i] = "江西省上饶市广丰区" + dirty_address(canon[i], pre[i], rng)
                 kinds[i] = pre[i]
                 pidx[i] = 0
         df["d_addr"] = d_addr
-        dirt.update(Counter(k for k in kinds if k))
+        count_into(dirt, kinds)
         for i, label in enumerate(("addr_prefix_full", "addr_prefix_city", "addr_prefix_county",
                                    "addr_no_prefix")):
             dirt[label] += int((pidx == i).sum())

@@ -69,7 +69,7 @@ class Ctx:
         self.ids = IdRegistry(self.rng)
         self.dwell = Dwellings(world.vill, self.rng)
         self.D = pd.Timestamp(world.report_date)
-        self._pools: dict[str, list[int]] = {}
+        self._pools: dict[str, np.ndarray] = {}
         self._next: dict[str, int] = {}
 
     def people(self, births: np.ndarray) -> pd.DataFrame:
@@ -90,11 +90,11 @@ class Ctx:
         """Draw ``n`` unused serial numbers of a series in shuffled order (IDs look random)."""
         if key not in self._pools:
             size = min(10**width - 1, 12 * self.world.households + 100_000)
-            self._pools[key] = self.rng.permutation(np.arange(1, size + 1)).tolist()
+            self._pools[key] = self.rng.permutation(np.arange(1, size + 1, dtype=np.int32))
             self._next[key] = 0
         i = self._next[key]
         self._next[key] = i + n
-        return self._pools[key][i : i + n]
+        return self._pools[key][i : i + n].tolist()
 
     def day(self, offset_days: int) -> pd.Timestamp:
         """D shifted by ``offset_days``."""
