@@ -1,4 +1,4 @@
-"""Build the day's report files into a staging folder, ready to publish."""
+"""Build the day's report files into a staging folder, ready to publish (outputs.md)."""
 
 from __future__ import annotations
 
@@ -13,19 +13,26 @@ from safetynet.reports.extract import (
     write_case_csv,
     write_manifest,
 )
+from safetynet.reports.monitoring import monitoring_frame, write_monitoring_csv
+from safetynet.reports.workbook import write_workbook
 from safetynet.warehouse.engine import get_engine, migrate
 
 
 def build_reports(cfg: Config, d: date, staged: Path) -> dict:
-    """Write the case CSV and the manifest for D into ``staged``; return counts."""
+    """Write the case CSV and workbook, the monitoring CSV and the manifest for D."""
     engine = get_engine(cfg.warehouse_url)
     migrate(engine)
     with engine.connect() as conn:
         cases = case_frame(conn, d)
         freshness = source_freshness(conn)
+        monitoring = monitoring_frame(conn, d)
     stamp = d.strftime("%Y%m%d")
     csv_path = staged / f"mismatches_{stamp}.csv"
-    files = [file_entry(csv_path, write_case_csv(cases, csv_path))]
+    xlsx_path = staged / f"mismatches_{stamp}.xlsx"
+    mon_path = staged / f"monitoring_{stamp}.csv"
+    files = [file_entry(csv_path, write_case_csv(cases, csv_path)),
+             file_entry(xlsx_path, write_workbook(xlsx_path, d, cases, freshness, cfg.rules)),
+             file_entry(mon_path, write_monitoring_csv(monitoring, mon_path))]
     write_manifest(staged / "manifest.json", cfg, d, files, freshness, cases)
     stale = sorted(n for n, f in freshness.items() if f["stale"])
     return {"report_date": d.isoformat(), "cases": len(cases), "stale_sources": stale,
