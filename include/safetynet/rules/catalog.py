@@ -223,8 +223,8 @@ R07 = Rule(
         ), zero_power AS (
             SELECT household_id FROM monthly WHERE source = 'electricity'
             GROUP BY household_id HAVING COUNT(*) = :elec_n AND MAX(ABS(amount)) = 0
-        ), water_linked AS (
-            SELECT DISTINCT household_id FROM monthly WHERE source = 'water'
+        ), water_linked AS (  -- a linked water account in any loaded month, not only the window
+            SELECT household_id FROM tmp_water_linked
         ), zero_water AS (
             SELECT household_id FROM monthly WHERE source = 'water'
             GROUP BY household_id HAVING COUNT(*) = :water_n AND MAX(ABS(amount)) = 0

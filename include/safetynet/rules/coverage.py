@@ -61,6 +61,17 @@ COVERAGE_SQL = {
                    OR (r.source = 'water' AND r.month IN :water_months))
         ) links
         GROUP BY source, household_id, account_no, month""",
+    "tmp_water_linked": """
+        SELECT DISTINCT m.household_id
+        FROM core_utility_reading r
+        JOIN tmp_active_member m ON m.id_valid = 1 AND m.id_norm = r.holder_id_norm
+        WHERE r.source = 'water' AND r.month <= :month
+          AND r.holder_id_problem IS NULL AND r.holder_id_birth <= :d
+        UNION
+        SELECT h.household_id
+        FROM core_utility_reading r
+        JOIN tmp_active_household h ON h.address_norm = r.address_norm
+        WHERE r.source = 'water' AND r.month <= :month""",
 }
 EXPANDING = ("elec_months", "water_months", "non_residential")
 

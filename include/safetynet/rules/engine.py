@@ -34,7 +34,7 @@ def rule_params(cfg: Config, d: date) -> dict:
         cutoff = d.replace(year=d.year - int(r["elderly_allowance_min_age"]))
     except ValueError:  # 29 February in a non-leap year
         cutoff = d.replace(year=d.year - int(r["elderly_allowance_min_age"]), day=28)
-    return {"d": d.isoformat(), "high_kwh": float(r["electricity_high_kwh"]),
+    return {"d": d.isoformat(), "month": d.strftime("%Y-%m"), "high_kwh": float(r["electricity_high_kwh"]),
             "max_units": int(r["max_residential_units"]),
             "non_residential": list(r["non_residential_uses"]),
             "elderly_cutoff": cutoff.isoformat()}

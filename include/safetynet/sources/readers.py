@@ -8,6 +8,7 @@ encoding, the exact header, a non-empty and complete file. A failure raises
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,20 +77,31 @@ def _decode(data: bytes, encoding: str, name: str) -> str:
 
 
 def read_xlsx(path: Path, spec: TableSpec) -> pd.DataFrame:
-    """Read the registry snapshot's sheet with calamine (values as delivered)."""
+    """Read the registry snapshot's sheet with calamine (values as delivered).
+
+    A snapshot larger than one sheet (1,048,575 rows) continues on sheets named
+    like the first with a number appended (``权利人信息2``, ``权利人信息3``); they are
+    read in order, each with the contract's header.
+    """
     if path.stat().st_size == 0:
         raise DeliveryError(f"{path.name}: the file is empty")
     sheet = spec.extra["sheet"]
     try:
-        frame = pd.read_excel(path, sheet_name=sheet, engine="calamine", dtype=object, header=0)
-    except ValueError as exc:
-        raise DeliveryError(f"{path.name}: no sheet named {sheet!r} ({exc})") from exc
+        book = pd.ExcelFile(path, engine="calamine")
+        names = [n for n in book.sheet_names if n == sheet or re.fullmatch(re.escape(sheet) + r"\d+", n)]
+        if sheet not in names:
+            raise DeliveryError(f"{path.name}: no sheet named {sheet!r} (found {book.sheet_names})")
+        names.sort(key=lambda n: (len(n), n))
+        frames = [book.parse(n, dtype=object, header=0) for n in names]
+    except DeliveryError:
+        raise
     except Exception as exc:  # zip/xml errors from a truncated or corrupt workbook
         raise DeliveryError(
             f"{path.name}: not a readable XLSX workbook (truncated or corrupt: {type(exc).__name__})"
         ) from exc
-    check_header([str(c).strip() for c in frame.columns], spec, path.name)
-    return frame
+    for name, frame in zip(names, frames, strict=True):
+        check_header([str(c).strip() for c in frame.columns], spec, f"{path.name} sheet {name}")
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
 def read_db_table(engine: Engine, spec: TableSpec, since: object = None,

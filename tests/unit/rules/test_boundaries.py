@@ -138,3 +138,13 @@ def test_r10_eightieth_birthday_on_d_is_not_a_case_day_after_is(wh: Warehouse) -
         wh.add("core_allowance", allowance_id=f"AL{i}", id_norm=holder, kind="ELDERLY",
                region_code="361103100201", start_on=date(2020, 1, 1))
     assert wh.cases("R10") == {f"R10:{after}"}
+
+
+def test_r07_a_water_account_silent_in_the_window_still_counts_as_linked(wh: Warehouse) -> None:
+    wh.household("H1", A, address="a1")
+    for month in ("2026-08", "2026-09", "2026-10"):
+        _reading(wh, "electricity", "E1", month, 0.0, holder=A)
+    _reading(wh, "water", "W1", "2026-03", 4.0, address="a1")  # linked, but before the window
+    for month in ("2026-08", "2026-09", "2026-10"):
+        _reading(wh, "water", "W9", month, 1.0)  # keeps the water window loaded
+    assert wh.cases("R07") == set()

@@ -60,3 +60,19 @@ def test_only_files_with_their_marker_are_deliveries(tmp_path: Path) -> None:
         (tmp_path / f"DL_{month}.csv.ok").touch()
     found = complete_deliveries(tmp_path, ELECTRICITY.extra["pattern"])
     assert [d.tag for d in found] == ["202609", "202610"]
+
+
+def test_registry_snapshot_continues_on_numbered_sheets(tmp_path: Path) -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    first = wb.active
+    first.title = "权利人信息"
+    second = wb.create_sheet("权利人信息2")
+    wb.create_sheet("说明").append(["not part of the data"])
+    for ws, unit in ((first, "U1"), (second, "U2")):
+        ws.append(list(PROPERTY.columns))
+        ws.append([unit, "张三", "身份证", "", "单独所有", "永丰街道1号", "住宅", 80, "2020-01-01", None])
+    path = tmp_path / "BDC_QLR_20261120.xlsx"
+    wb.save(path)
+    assert list(read_xlsx(path, PROPERTY)["不动产单元号"]) == ["U1", "U2"]
