@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy import text
+
 from safetynet.config import Config
+from safetynet.dispositions import unknown_rows
 from safetynet.reports.extract import (
     case_frame,
     file_entry,
@@ -26,6 +29,10 @@ def build_reports(cfg: Config, d: date, staged: Path) -> dict:
         cases = case_frame(conn, d)
         freshness = source_freshness(conn)
         monitoring = monitoring_frame(conn, d)
+        dispositions = {"unknown_cases": unknown_rows(conn, d),
+                        "suppressed_cases": int(conn.execute(text(
+                            "SELECT COUNT(*) FROM mart_case_day WHERE report_date = :d AND suppressed = 1"),
+                            {"d": d.isoformat()}).scalar() or 0)}
     stamp = d.strftime("%Y%m%d")
     csv_path = staged / f"mismatches_{stamp}.csv"
     xlsx_path = staged / f"mismatches_{stamp}.xlsx"
@@ -33,7 +40,7 @@ def build_reports(cfg: Config, d: date, staged: Path) -> dict:
     files = [file_entry(csv_path, write_case_csv(cases, csv_path)),
              file_entry(xlsx_path, write_workbook(xlsx_path, d, cases, freshness, cfg.rules)),
              file_entry(mon_path, write_monitoring_csv(monitoring, mon_path))]
-    write_manifest(staged / "manifest.json", cfg, d, files, freshness, cases)
+    write_manifest(staged / "manifest.json", cfg, d, files, freshness, cases, dispositions)
     stale = sorted(n for n, f in freshness.items() if f["stale"])
     return {"report_date": d.isoformat(), "cases": len(cases), "stale_sources": stale,
             "files": [f["name"] for f in files] + ["manifest.json"]}

@@ -21,13 +21,14 @@ from safetynet.warehouse.schema import meta_source_state, ref_region
 
 EXTRACT_COLUMNS = ["case_key", "rule_code", "rule_name", "severity", "status", "first_seen",
                    "report_date", "township_code", "township_name", "household_id", "id_number",
-                   "name", "summary", "evidence"]
+                   "name", "summary", "evidence", "disposition", "disposition_note"]
 SOURCE_NAMES = ("civil_affairs", "personnel", "property", "electricity", "water")
 
 
 def case_frame(conn: Connection, d: date) -> pd.DataFrame:
     """D's cases in the contract's columns and order."""
-    cases = pd.read_sql(text("SELECT * FROM mart_case_day WHERE report_date = :d"), conn,
+    cases = pd.read_sql(text("SELECT * FROM mart_case_day WHERE report_date = :d "
+                             "AND (suppressed IS NULL OR suppressed = 0)"), conn,
                         params={"d": d.isoformat()})
     names = dict(conn.execute(select(ref_region.c.code, ref_region.c.name)).all())
     rules = {r.code: r for r in RULES}
@@ -73,7 +74,7 @@ def file_entry(path: Path, rows: int | None) -> dict:
 
 
 def write_manifest(path: Path, cfg: Config, d: date, files: list[dict],
-                   freshness: dict[str, dict], cases: pd.DataFrame) -> None:
+                   freshness: dict[str, dict], cases: pd.DataFrame, dispositions: dict) -> None:
     """Write manifest.json as outputs.md lists it."""
     manifest = {
         "report_date": d.isoformat(),
@@ -86,6 +87,7 @@ def write_manifest(path: Path, cfg: Config, d: date, files: list[dict],
         "thresholds": cfg.rules,
         "cases_by_status": {k: int(v) for k, v in cases["status"].value_counts().sort_index().items()},
         "cases_by_rule": {k: int(v) for k, v in cases["rule_code"].value_counts().sort_index().items()},
+        "dispositions": dispositions,
     }
     path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=False) + "\n",
                     encoding="utf-8")

@@ -2,7 +2,9 @@
 
 Idempotent: evaluating D again deletes and rewrites D's rows in one
 transaction. A case is NEW on the first date it appears, OPEN afterwards and
-RESOLVED on the first report date after it stops holding (rules.md).
+RESOLVED on the first report date after it stops holding (rules.md). Inspectors'
+decisions are shown on each case; an EXPLAINED case is kept but marked suppressed,
+so reports leave it out while the decision holds (see ``safetynet.dispositions``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import pandas as pd
 from sqlalchemy import Connection, bindparam, delete, text
 
 from safetynet.config import Config
+from safetynet.dispositions import current_decisions, evidence_sha, load_dispositions
 from safetynet.progress import stage
 from safetynet.rules.catalog import RULES
 from safetynet.rules.coverage import build_coverage, drop_coverage, sql
@@ -59,6 +62,7 @@ def evaluate_rules(cfg: Config, d: date) -> dict:
     migrate(engine)
     with engine.begin() as conn:
         townships = load_regions(conn, cfg.regions_file)
+        inbox = load_dispositions(conn, cfg, d)
         params = rule_params(cfg, d)
         params.update(utility_windows(conn, d, int(cfg.rules["utility_window_months"])))
         build_coverage(conn, params)
@@ -67,7 +71,7 @@ def evaluate_rules(cfg: Config, d: date) -> dict:
         today = pd.concat(found, ignore_index=True) if found else pd.DataFrame()
         statuses = _case_life(conn, d, today)
     counts = statuses.groupby(["rule_code", "status"]).size()
-    return {"report_date": d.isoformat(), "cases": len(statuses),
+    return {"report_date": d.isoformat(), "cases": len(statuses), "dispositions": inbox,
             "by_rule_status": {f"{r}/{s}": int(n) for (r, s), n in counts.items()}}
 
 
@@ -102,13 +106,28 @@ def _case_life(conn: Connection, d: date, today: pd.DataFrame) -> pd.DataFrame:
     today = today.copy()
     today["first_seen"] = [first.get(k, d.isoformat()) for k in today["case_key"]]
     today["status"] = ["NEW" if f == d.isoformat() else "OPEN" for f in today["first_seen"]]
+    _apply_decisions(conn, d, today)
     prev = _previous_open(conn, d)
     gone = prev[~prev["case_key"].isin(today["case_key"])].copy()
     gone["status"] = "RESOLVED"
     out = pd.concat([today, gone[today.columns.intersection(gone.columns)]], ignore_index=True)
     out["report_date"] = d.isoformat()
+    out["suppressed"] = out["suppressed"].fillna(0).astype("int64")
     insert_frame(conn, mart_case_day, out)
     return out
+
+
+def _apply_decisions(conn: Connection, d: date, today: pd.DataFrame) -> None:
+    """Show inspectors' decisions on cases; suppress EXPLAINED ones while they hold."""
+    decisions = current_decisions(conn)
+    found = [decisions.loc[k] if k in decisions.index else None for k in today["case_key"]]
+    today["disposition"] = [None if f is None else f["outcome"] for f in found]
+    today["disposition_note"] = [None if f is None else f["note"] for f in found]
+    today["suppressed"] = [
+        int(f is not None and f["outcome"] == "EXPLAINED"
+            and (pd.isna(f["suppress_until"]) or d.isoformat() <= str(f["suppress_until"])[:10])
+            and f["evidence_sha256"] == evidence_sha(ev))
+        for f, ev in zip(found, today["evidence"], strict=True)]
 
 
 def _previous_open(conn: Connection, d: date) -> pd.DataFrame:

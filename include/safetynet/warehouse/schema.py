@@ -10,7 +10,7 @@ addresses are computed at load time so joins never normalise.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, DateTime, Float, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, Date, DateTime, Float, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -169,7 +169,16 @@ mart_case_day = Table(
     "mart_case_day", metadata,
     Column("report_date", Date, primary_key=True), Column("case_key", Text, primary_key=True),
     Column("rule_code", String(8)), Column("status", String(16)), Column("first_seen", Date),
+    Column("disposition", String(16)), Column("disposition_note", Text),
+    Column("suppressed", Integer, default=0),
     Column("township_code", String(12)), Column("household_id", String(64)),
     Column("id_number", Text), Column("name", Text), Column("summary", Text),
     Column("evidence", Text),
+)
+core_disposition = Table(
+    "core_disposition", metadata,
+    Column("file_name", Text, primary_key=True), Column("row_number", Integer, primary_key=True),
+    Column("file_sha256", String(64)), Column("case_key", Text, index=True),
+    Column("outcome", String(16)), Column("note", Text), Column("suppress_until", Date),
+    Column("evidence_sha256", String(64)), Column("known", Boolean), Column("loaded_for", Date),
 )
