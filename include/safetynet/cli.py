@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from safetynet.privacy import install_redaction
+
+    install_redaction()
     from safetynet.config import ConfigError
 
     try:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 import pendulum
 from airflow.sdk import Asset, CronTriggerTimetable
+
+from safetynet.privacy import mask_text
 
 log = logging.getLogger("safetynet.orchestration")
 
@@ -41,10 +42,6 @@ def _retries() -> int:
     return int(value) if value else 2
 
 
-ID_NUMBER = re.compile(r"\d{17}[\dXx]|\d{15}")
-"""Anything shaped like a citizen ID (18 characters, or the legacy 15 digits).
-``\\d`` also matches full-width digits, which do occur in the deliveries."""
-
 _MAX_MESSAGE = 300
 
 
@@ -54,7 +51,7 @@ def redact(text: str) -> str:
     Task logs are readable by every Viewer and Airflow's secrets masker does not
     know ID numbers, so exception messages are cleaned before they are logged.
     """
-    cleaned = ID_NUMBER.sub("[ID]", text)
+    cleaned = mask_text(text)
     if len(cleaned) > _MAX_MESSAGE:
         cleaned = cleaned[:_MAX_MESSAGE] + "…"
     return cleaned

@@ -1,0 +1,48 @@
+"""Personal data outside the inspectors' extract: IDs masked as first 6 + last 4.
+
+Only the extract (``mismatches_*``) carries full ID numbers and names. Anything
+for a wider audience — logs, task output, monitoring figures, alerts — goes
+through :func:`mask_text`, and :class:`RedactingFilter` applies it to every log
+record, because Airflow's secrets masker knows connection secrets, not ID numbers.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+ID_NUMBER = re.compile(r"(?<!\d)(\d{6})(\d{5}|\d{8})(\d{3}[\dXxＸｘ])(?!\d)")
+"""Anything shaped like a citizen ID: 18 characters, or the legacy 15 digits
+(Python's ``\\d`` matches full-width digits too, which occur in the deliveries)."""
+
+
+def mask_id(value: str | None) -> str | None:
+    """``361103196001010017`` → ``361103********0017``: enough to tell records apart."""
+    if value is None or len(value) <= 10:
+        return value
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def mask_text(text: str) -> str:
+    """Mask every ID-shaped number inside a free text (messages, log lines)."""
+    return ID_NUMBER.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), text)
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that masks ID numbers in each record's final message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message with IDs masked; never drop a record."""
+        message = record.getMessage()
+        masked = mask_text(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def install_redaction(logger: logging.Logger | None = None) -> None:
+    """Attach the filter to every handler of ``logger`` (the root logger by default)."""
+    target = logger or logging.getLogger()
+    for handler in target.handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
