@@ -118,3 +118,29 @@ def test_postgres_warehouse_finds_the_same_cases(
     assert on_postgres.keys() == on_sqlite.keys()
     for rule, keys in on_sqlite.items():
         assert on_postgres[rule] == keys, rule
+
+
+def test_a_bad_source_fails_its_dag_and_the_report_still_publishes_naming_it_stale(
+    airflow_home: Path, deployment: Callable[..., Path], tmp_path: Path
+) -> None:
+    import shutil
+
+    from safetynet.config import load_config
+
+    config = deployment(tmp_path, households=200, seed=7, report_date=REPORT_DATE)
+    drop = config.parent / "drop" / "water"
+    shutil.copy(config.parent / "extras" / "bad" / "water" / "SS_202509.txt", drop / "SS_202509.txt")
+    (drop / "SS_202509.txt.ok").touch()
+    env = airflow_environment(config, airflow_home)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    outcomes = {dag_id: run_airflow(["dags", "test", dag_id, DAY], env, logs / f"{dag_id}.log",
+                                    timeout=900).returncode for dag_id in DAG_IDS}
+    assert outcomes.pop("ingest_water") != 0
+    assert set(outcomes.values()) == {0}, outcomes
+    log = (logs / "ingest_water.log").read_text(encoding="utf-8", errors="replace")
+    assert "SS_202509.txt" in log and "missing columns ['HOLDER_ID']" in log
+    folder = Path(load_config(config).outbox) / DAY
+    assert (folder / "_SUCCESS").is_file()
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["stale_sources"] == ["water"]
