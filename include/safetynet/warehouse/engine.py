@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 
 from safetynet.warehouse.schema import metadata
 
@@ -40,7 +40,24 @@ def _airflow_connection_uri(conn_id: str) -> str:
 
 
 def migrate(engine: Engine) -> list[str]:
-    """Create any missing warehouse table and index; return the tables created."""
-    existing = set(inspect(engine).get_table_names())
+    """Bring the warehouse to the project's schema; return what was created or added.
+
+    Missing tables and indexes are created; columns the project added since a
+    warehouse was created are added with ``ALTER TABLE … ADD COLUMN`` (all added
+    columns are nullable), so an existing deployment upgrades in place, never by hand.
+    """
+    inspector = inspect(engine)
+    existing = set(inspector.get_table_names())
+    changes = []
+    with engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            if table.name not in existing:
+                continue
+            have = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in have:
+                    kind = column.type.compile(dialect=engine.dialect)
+                    conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
+                    changes.append(f"{table.name}.{column.name}")
     metadata.create_all(engine, checkfirst=True)
-    return sorted(set(metadata.tables) - existing)
+    return sorted(set(metadata.tables) - existing) + changes

@@ -1,0 +1,37 @@
+"""The project creates and upgrades its warehouse itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+
+from safetynet.warehouse.engine import get_engine, migrate
+from safetynet.warehouse.schema import metadata
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'w.db'}" if request.param == "sqlite" else request.getfixturevalue(
+        "pg_database")
+
+
+def test_fresh_warehouse_gets_every_table_and_a_second_migrate_is_a_no_op(url: str) -> None:
+    engine = get_engine(url)
+    assert set(migrate(engine)) == set(metadata.tables)
+    assert set(inspect(engine).get_table_names()) >= set(metadata.tables)
+    assert migrate(engine) == []
+
+
+def test_an_older_warehouse_gains_the_new_columns_and_keeps_its_rows(url: str) -> None:
+    engine = get_engine(url)
+    with engine.begin() as conn:  # mart_case_day as it was before dispositions existed
+        conn.execute(text("CREATE TABLE mart_case_day (report_date DATE, case_key TEXT, rule_code "
+                          "VARCHAR(8), status VARCHAR(16), PRIMARY KEY (report_date, case_key))"))
+        conn.execute(text("INSERT INTO mart_case_day VALUES ('2026-11-19', 'R08:x', 'R08', 'NEW')"))
+    changes = migrate(engine)
+    assert {"mart_case_day.disposition", "mart_case_day.suppressed"} <= set(changes)
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT case_key, disposition FROM mart_case_day")).one()
+    assert tuple(row) == ("R08:x", None)
