@@ -13,7 +13,9 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, bindparam, text
+
+from safetynet.rules.catalog import RULES
 
 HOUSEHOLD_PROGRAMMES = ("DIBAO", "TEKUN")  # allowances are individual: no household count
 COLUMNS = ["township_code", "township_name", "programme", "active_households", "active_persons",
@@ -41,10 +43,10 @@ _SQL = """
     flagged AS (
         SELECT n.*, CASE WHEN o.membership IS NULL AND :p IS NOT NULL THEN 1 ELSE 0 END AS is_new,
                CASE WHEN n.household_id IN (SELECT household_id FROM open_cases
-                                            WHERE rule_code IN ('R04', 'R06', 'R07'))
-                      OR n.id_norm IN (SELECT id_number FROM open_cases
-                                       WHERE rule_code NOT IN ('R04', 'R06', 'R07', 'R09'))
-                      OR 'R09:' || n.record_key IN (SELECT case_key FROM open_cases WHERE rule_code = 'R09')
+                                            WHERE rule_code IN :household_rules)
+                      OR n.id_norm IN (SELECT id_number FROM open_cases WHERE rule_code IN :person_rules)
+                      OR n.record_key IN (SELECT SUBSTR(case_key, LENGTH(rule_code) + 2) FROM open_cases
+                                          WHERE rule_code IN :record_rules)
                     THEN n.person END AS open_person
         FROM now_active n LEFT JOIN then_active o ON o.membership = n.membership
     ),
@@ -82,7 +84,11 @@ def monitoring_frame(conn: Connection, d: date) -> pd.DataFrame:
         then=f"{_MEMBERS.format(d=':p')} UNION ALL {_ALLOWANCES.format(d=':p')}",
         same_town_c=f"c.township_code {same} g.township_code",
         same_town_l=f"l.township_code {same} g.township_code")
-    frame = pd.read_sql(text(sql), conn, params={"d": d.isoformat(), "p": prev_iso})
+    subjects = {kind: [r.code for r in RULES if r.subject == kind] or [""]
+                for kind in ("household", "person", "record")}
+    stmt = text(sql).bindparams(*(bindparam(f"{k}_rules", expanding=True) for k in subjects))
+    frame = pd.read_sql(stmt, conn, params={"d": d.isoformat(), "p": prev_iso,
+                                            **{f"{k}_rules": v for k, v in subjects.items()}})
     if prev_iso is None:  # the first report has nothing to compare with
         frame["entered"] = pd.NA
         frame["left"] = pd.NA
