@@ -7,7 +7,7 @@ dirt ('safe') unless a scenario asks for a particular kind.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,7 @@ from safetynet.generate.ids import INVALIDATING, render_one
 from safetynet.generate.property import unit_numbers
 from safetynet.generate.world import Ctx
 
-Day = int | str | pd.Timestamp | None
+Day: TypeAlias = int | str | pd.Timestamp | None
 
 
 class Planter:

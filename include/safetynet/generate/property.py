@@ -108,11 +108,11 @@ def random_property(ctx: Ctx, hh: pd.DataFrame, mem: pd.DataFrame, target_rows: 
     oth = kind == "其他"
     own.loc[oth, "pid"] = ["军" + f"{s:07d}" for s in ctx.serials("other_id", int(oth.sum()))]
     own.loc[~(kind == "身份证"), "birth"] = pd.NaT
-    uses = rng.choice(USES, n_units, p=USE_P)
+    unit_uses = rng.choice(USES, n_units, p=USE_P)
     vi = rng.integers(0, len(vill), n_units)
     co = pool.iloc[rng.integers(0, len(pool), n_units)].reset_index(drop=True)
     co.loc[(rng.random(n_units) > 0.25) | (kind != "身份证"), "pid"] = np.nan
-    parts.append(_units(ctx, own, uses, ctx.dwell.allocate(vi), vc[vi], co=co))
+    parts.append(_units(ctx, own, unit_uses, ctx.dwell.allocate(vi), vc[vi], co=co))
     prop = pd.concat(parts, ignore_index=True)
     prop["in_new"] = True
     prop["in_old"] = prop["reg_on"] <= ctx.D - pd.Timedelta(days=7)

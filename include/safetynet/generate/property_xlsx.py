@@ -14,6 +14,7 @@ import multiprocessing as mp
 from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -54,11 +55,11 @@ def snapshot_frame(prop: pd.DataFrame, snap: date, newest: bool, seed: int,
     area = sel["area100"].to_numpy()
     atext = np.full(n, None, dtype=object)
     big = np.flatnonzero((area >= 100000) & (rng.random(n) < 0.3))
-    for i in big:
-        atext[i] = f"{area[i] / 100:,.2f}"
+    for j in big:
+        atext[j] = f"{area[j] / 100:,.2f}"
     sp = np.flatnonzero((rng.random(n) < 0.01) & pd.isna(atext))
-    for i in sp:
-        atext[i] = f" {area[i] / 100:.2f} "
+    for j in sp:
+        atext[j] = f" {area[j] / 100:.2f} "
     dirt["num_thousands"] += len(big)
     dirt["num_spaces"] += len(sp)
     sel["area_text"] = atext
@@ -87,7 +88,7 @@ def write_xlsx(rows: pd.DataFrame, path: Path, snap: date, headers: list[str] | 
     wb.set_properties({"title": "权利人信息", "author": "不动产登记中心",
                        "created": datetime(snap.year, snap.month, snap.day)})
     dfmt = wb.add_format({"num_format": "yyyy-mm-dd"})
-    ws = None
+    ws: Any = None
     r = 0
     for i, (unit, name, kind, idn, share, addr, use, a100, atext, reg, rs, canc, cs) in enumerate(
             _chunked_rows(rows)):

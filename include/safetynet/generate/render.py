@@ -106,6 +106,6 @@ def render_world(tables: dict[str, pd.DataFrame], rng: np.random.Generator, dirt
                 pidx[i] = 0
         df["d_addr"] = d_addr
         count_into(dirt, kinds)
-        for i, label in enumerate(("addr_prefix_full", "addr_prefix_city", "addr_prefix_county",
+        for k, label in enumerate(("addr_prefix_full", "addr_prefix_city", "addr_prefix_county",
                                    "addr_no_prefix")):
-            dirt[label] += int((pidx == i).sum())
+            dirt[label] += int((pidx == k).sum())
