@@ -42,8 +42,9 @@ def test_run_pulls_from_and_publishes_to_sftp(
     result = run(D, config)
     assert result["failed_sources"] == {}
     folder = remote / "outbox" / D.isoformat()
-    assert sorted(p.name for p in folder.iterdir()) == ["_SUCCESS", "manifest.json",
-                                                        f"mismatches_{D:%Y%m%d}.csv"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "_SUCCESS", "manifest.json", f"mismatches_{D:%Y%m%d}.csv", f"mismatches_{D:%Y%m%d}.xlsx",
+        f"monitoring_{D:%Y%m%d}.csv"]
     manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
     for entry in manifest["files"]:
         assert hashlib.sha256((folder / entry["name"]).read_bytes()).hexdigest() == entry["sha256"]
