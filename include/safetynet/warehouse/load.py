@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, Table, delete, func, insert, select
+from sqlalchemy import Connection, Table, delete, func, insert, select, text
 
 from safetynet.config import Config
 from safetynet.progress import stage
@@ -59,6 +59,8 @@ def load_batch(cfg: Config, batch: dict) -> dict:
             for key in totals:
                 totals[key] += item[key]
         _record_state(conn, source, now)
+        for target in sorted({item["target"] for item in batch["items"]}):
+            conn.execute(text(f"ANALYZE {target}"))  # fresh statistics after bulk loads (planner)
     return {"source": source, "report_date": batch["report_date"], "items": len(batch["items"]),
             **totals}
 
