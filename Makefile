@@ -36,3 +36,8 @@ lock:
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR)
+
+BENCH_HOUSEHOLDS ?= 400000
+BENCH_SCALES ?= 0.25,0.5,1
+bench: install
+	$(BIN)/python -m bench.run --households $(BENCH_HOUSEHOLDS) --scales $(BENCH_SCALES)

@@ -1,0 +1,1 @@
+"""Benchmarks: city-scale runs of the real pipeline, measured side by side (``make bench``)."""

@@ -1,0 +1,121 @@
+"""``make bench``: the daily pipeline at city scale on PostgreSQL, measured side by side.
+
+For each scale (default 1/4, 1/2 and full): generate the deployment with the
+project's generator (cached under ``bench/work``), run the whole daily pipeline on
+a fresh PostgreSQL database in a child process (wall time and rows/s per stage,
+peak memory), then an incremental day (a few thousand changed civil-affairs rows
+and one new electricity month). At one scale (``--peer-scale``, default the
+smallest) it also measures the load ceiling (raw ``COPY``) and a naive pandas
+peer on the same data. Results: ``bench/results/bench.json`` and ``bench.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from bench.ceiling import copy_ceiling, prepare_csv
+from bench.peer import run_peer
+from bench.report import write_report
+from safetynet.generate import generate_deployment
+
+ROOT = Path(__file__).resolve().parent
+D = date(2026, 11, 20)
+
+
+def fresh_database(server: str) -> str:
+    """Create an empty database on the server; return its URL."""
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'UTF8\''))
+    admin.dispose()
+    return f"{server}/{name}"
+
+
+def point_at(config: Path, url: str) -> None:
+    """Use ``url`` as the deployment's warehouse and a fresh work folder."""
+    lines = config.read_text("utf-8").splitlines()
+    out = [f"warehouse: {url}" if ln.startswith("warehouse:") else ln for ln in lines]
+    out = [ln for ln in out if not ln.startswith("work_dir:")] + [f"work_dir: work-{url.rsplit('/', 1)[1]}"]
+    config.write_text("\n".join(out) + "\n", "utf-8")
+
+
+def timed(config: Path, day: date) -> dict:
+    """Run the pipeline for ``day`` in a child process and return its measurements."""
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "bench.stages", str(config), day.isoformat()],
+                          stdout=subprocess.PIPE, check=True, cwd=ROOT.parent)
+    result = json.loads(proc.stdout)
+    result["wall_seconds"] = round(time.perf_counter() - started, 2)
+    return result
+
+
+def incremental_changes(deployment: Path, rows: int) -> dict:
+    """Touch ``rows`` civil-affairs rows and deliver one new, complete electricity month."""
+    with sqlite3.connect(deployment / "sources" / "civil_affairs.db") as db:
+        db.execute("UPDATE sa_member SET updated_at = '2026-11-21 07:00:00' WHERE rowid IN "
+                   "(SELECT rowid FROM sa_member ORDER BY rowid LIMIT ?)", (rows,))
+    drop = deployment / "drop" / "power"
+    last = sorted(p for p in drop.glob("DL_*.csv") if p.with_name(p.name + ".ok").exists())[-1]
+    month = last.stem[3:]
+    new_month = f"{int(month[:4]) + int(month[4:]) // 12}{int(month[4:]) % 12 + 1:02d}"
+    target = drop / f"DL_{new_month}.csv"
+    data = last.read_bytes().replace(f",{month},".encode(), f",{new_month},".encode())
+    target.write_bytes(data)
+    target.with_name(target.name + ".ok").touch()
+    return {"civil_affairs_rows_changed": rows, "new_electricity_file": target.name}
+
+
+def bench_scale(households: int, server: str, peer: bool) -> dict:
+    """Everything measured at one scale."""
+    source = ROOT / "work" / f"h{households}"
+    if not (source / "config.yaml").exists():
+        generate_deployment(source, households=households, seed=7, report_date=D)
+    config = source / "config.yaml"
+    url = fresh_database(server)
+    point_at(config, url)
+    out: dict = {"households": households, "full": timed(config, D)}
+    if peer:
+        csv_path = source / "ceiling.csv"
+        rows = prepare_csv(source, csv_path)
+        out["ceiling"] = copy_ceiling(fresh_database(server), csv_path, rows)
+        out["peer"] = run_peer(config, fresh_database(server), D)
+    out["incremental_changes"] = incremental_changes(source, max(1000, households // 100))
+    out["incremental"] = timed(config, D + timedelta(1))
+    return out
+
+
+def main() -> None:
+    """Parse arguments, run every scale, write the report."""
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--households", type=int, default=400_000, help="full scale (default: city)")
+    p.add_argument("--scales", default="0.25,0.5,1", help="fractions of --households")
+    p.add_argument("--peer-scale", type=float, default=0.25, help="scale for the ceiling and peer")
+    p.add_argument("--pg", default=os.environ.get("SAFETYNET_BENCH_PG_URL",
+                                                  "postgresql+psycopg2://postgres@127.0.0.1:5432"))
+    args = p.parse_args()
+    results = []
+    for fraction in [float(x) for x in args.scales.split(",")]:
+        n = int(args.households * fraction)
+        print(f"[bench] scale {fraction:g}: {n:,} households", file=sys.stderr, flush=True)
+        results.append(bench_scale(n, args.pg, peer=fraction == args.peer_scale))
+    out = ROOT / "results"
+    out.mkdir(exist_ok=True)
+    (out / "bench.json").write_text(json.dumps(results, indent=2), "utf-8")
+    write_report(results, out / "bench.md")
+    print(f"[bench] report: {out / 'bench.md'}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
