@@ -17,9 +17,15 @@ ID_NUMBER = re.compile(r"(?<!\d)(\d{6})(\d{5}|\d{8})(\d{3}[\dXxＸｘ])(?!\d)")
 
 
 def mask_id(value: str | None) -> str | None:
-    """``361103196001010017`` → ``361103********0017``: enough to tell records apart."""
-    if value is None or len(value) <= 10:
-        return value
+    """``361103196001010017`` → ``361103********0017``: enough to tell records apart.
+
+    A value too short to keep 10 characters visible is hidden whole: a partial
+    or mistyped ID is still personal data.
+    """
+    if value is None:
+        return None
+    if len(value) <= 10:
+        return "*" * len(value)
     return value[:6] + "*" * (len(value) - 10) + value[-4:]
 
 

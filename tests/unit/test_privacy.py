@@ -16,6 +16,7 @@ def test_mask_id_keeps_first_six_and_last_four() -> None:
     assert mask_id(ID18) == "361103********001X"
     assert mask_id(ID15) == "361103*****1001"
     assert mask_id(None) is None
+    assert mask_id("3611031960") == "**********"
 
 
 @pytest.mark.parametrize("text", [f"id={ID18}.", f"({ID15})", f"x {ID18.lower()} y",
