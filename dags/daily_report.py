@@ -7,6 +7,7 @@ A thin DAG file on purpose: the work is in ``safetynet.pipeline`` (through
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from airflow.sdk import dag, task
 
@@ -16,7 +17,9 @@ from safetynet.orchestration.tasks import StepResult
 DOC = """
 ### Daily report (每日疑点清单)
 
-Every morning at 06:30 (Asia/Shanghai), after the night's ingests:
+Every morning at 06:30 (Asia/Shanghai), after the night's ingests, and again
+whenever an ingest updates a source's warehouse Asset (such a run reports for the
+local day it runs on):
 
 * **evaluate** runs every rule as of the report date (the run's day in
   Asia/Shanghai) against the warehouse and updates the case table, applying the
@@ -25,6 +28,10 @@ Every morning at 06:30 (Asia/Shanghai), after the night's ingests:
   `manifest.json` and publishes the folder `YYYY-MM-DD/` atomically to the
   discipline-inspection office's outbox (`_SUCCESS` is written last).
 
+A deadline alert fires when the morning's extract is not published by
+`SAFETYNET_PUBLISH_BY` (08:30 local): the miss is recorded in `meta_task_failure`
+and mailed. Stale sources are named in the manifest; the report always publishes.
+
 Publishing a date again replaces that folder with byte-identical case files for
 identical inputs. XCom carries counts only, never personal data.
 """
@@ -32,10 +39,11 @@ identical inputs. XCom carries counts only, never personal data.
 
 @dag(
     dag_id="daily_report",
-    schedule=defaults.cron("30 6 * * *"),
+    schedule=defaults.report_schedule(),
     start_date=defaults.START_DATE,
     catchup=False,
     max_active_runs=1,
+    deadline=defaults.publish_deadline(),
     default_args=defaults.DEFAULT_ARGS,
     on_failure_callback=defaults.on_failure_callback,
     tags=defaults.tags("report"),
@@ -45,12 +53,12 @@ def daily_report() -> None:
     """Evaluate → publish for the run's report date."""
 
     @task(multiple_outputs=False)
-    def evaluate(logical_date: datetime | None = None) -> StepResult:
-        return tasks.evaluate(logical_date)
+    def evaluate(logical_date: datetime | None = None, dag_run: Any = None) -> StepResult:
+        return tasks.evaluate(logical_date, dag_run)
 
     @task(multiple_outputs=False)
-    def publish(logical_date: datetime | None = None) -> StepResult:
-        return tasks.publish(logical_date)
+    def publish(logical_date: datetime | None = None, dag_run: Any = None) -> StepResult:
+        return tasks.publish(logical_date, dag_run)
 
     evaluate() >> publish()
 

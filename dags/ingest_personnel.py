@@ -8,6 +8,7 @@ the run updates. Nothing here runs at parse time beyond building the DAG.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from airflow.sdk import dag, task
 
@@ -46,8 +47,8 @@ def ingest_personnel() -> None:
     """Extract → validate → load for the personnel source."""
 
     @task(multiple_outputs=False)
-    def extract(logical_date: datetime | None = None) -> StepResult:
-        return tasks.extract(SOURCE, logical_date)
+    def extract(logical_date: datetime | None = None, dag_run: Any = None) -> StepResult:
+        return tasks.extract(SOURCE, logical_date, dag_run)
 
     @task(multiple_outputs=False)
     def validate(batch: StepResult) -> StepResult:

@@ -8,6 +8,7 @@ the run updates. Nothing here runs at parse time beyond building the DAG.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from airflow.sdk import dag, task
 
@@ -24,6 +25,9 @@ re-delivered `SS_YYYYMM.txt` files from the company's drop (only files with thei
 `.ok` marker), validates them and loads them into the warehouse in one
 transaction; a re-delivered month replaces the earlier one.
 
+* **wait_for_delivery** waits (in reschedule mode, holding no worker slot) for
+  the run's file and its `.ok` marker, and fails with a message naming the file,
+  the period and the location when it does not come in time;
 * **extract** stages the new rows as a batch; **validate** stops the run on a
   batch-level failure and quarantines bad rows; **load** updates the warehouse
   and the asset `x-safetynet://warehouse/water`.
@@ -43,11 +47,11 @@ transaction; a re-delivered month replaces the earlier one.
     doc_md=DOC,
 )
 def ingest_water() -> None:
-    """Extract → validate → load for the water source."""
+    """Wait for the delivery → extract → validate → load for the water source."""
 
     @task(multiple_outputs=False)
-    def extract(logical_date: datetime | None = None) -> StepResult:
-        return tasks.extract(SOURCE, logical_date)
+    def extract(logical_date: datetime | None = None, dag_run: Any = None) -> StepResult:
+        return tasks.extract(SOURCE, logical_date, dag_run)
 
     @task(multiple_outputs=False)
     def validate(batch: StepResult) -> StepResult:
@@ -57,7 +61,9 @@ def ingest_water() -> None:
     def load(batch: StepResult) -> StepResult:
         return tasks.load(SOURCE, batch)
 
-    load(validate(extract()))
+    batch = extract()
+    defaults.delivery_sensor(SOURCE) >> batch
+    load(validate(batch))
 
 
 ingest_water()

@@ -1,10 +1,12 @@
-"""docker-compose.yml: the Airflow 3 CeleryExecutor stack is complete, consistent and secret-free.
+"""docker-compose.yml and Dockerfile: the Airflow 3 CeleryExecutor stack is complete and secret-free.
 
 Docker is not needed: the file is parsed with PyYAML (which resolves the
 ``x-airflow-common`` anchors and ``<<`` merges the way Compose does) and checked
 for what breaks a stack at run time rather than at start: a component without
 the shared JWT secret or Execution API URL, a missing mount, a missing health
-check, or a password committed in the file.
+check, an image without the project's dependencies, an auth manager whose
+provider is not locked, an SFTP login by password, or a password committed in
+the file.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from typing import Any
 import pytest
 import yaml
 
-COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
+REPO = Path(__file__).resolve().parents[2]
+COMPOSE = REPO / "docker-compose.yml"
+DOCKERFILE = REPO / "Dockerfile"
 AIRFLOW_SERVICES = (
     "airflow-apiserver",
     "airflow-scheduler",
@@ -74,6 +78,10 @@ def test_airflow_component_settings(compose: dict[str, Any], name: str) -> None:
     assert env["AIRFLOW__API_AUTH__JWT_SECRET"] == common["AIRFLOW__API_AUTH__JWT_SECRET"]
     assert "/opt/airflow/include" in env["PYTHONPATH"].split(":")
     assert env["SAFETYNET_CONFIG"].startswith("/opt/airflow/")
+    assert INTERPOLATED.match(env["SAFETYNET_ALERT_EMAIL_TO"]), "alert recipients come from the environment"
+    assert "AIRFLOW_CONN_SMTP_DEFAULT" in env, "alerts are mailed through the smtp_default connection"
+    assert env.get("AIRFLOW__API__SECRET_KEY") == common["AIRFLOW__API__SECRET_KEY"]
+    assert "_PIP_ADDITIONAL_REQUIREMENTS" not in env, "dependencies are in the image, not installed at start"
     assert env["AIRFLOW__CORE__LOAD_EXAMPLES"].lower() == "false"
     connections = {k: v for k, v in env.items() if k.startswith("AIRFLOW_CONN_")}
     assert connections, "connections come from AIRFLOW_CONN_* variables"
@@ -114,12 +122,69 @@ def test_no_literal_secret(compose: dict[str, Any]) -> None:
     text = COMPOSE.read_text(encoding="utf-8")
     assert "PRIVATE KEY" not in text
     for where, key, value in _walk_env(compose):
+        if key.endswith("_FILE") and value.startswith("/opt/airflow/"):  # where a secret is kept
+            continue
         if SECRET_NAME.search(key) and value:
-            if key == "SFTP_USERS":  # user:password:uid:gid:dirs
-                assert re.match(r"^[^:]+:\$\{[^}]+\}:", value), f"{where}: literal SFTP password"
+            if key == "SFTP_USERS":  # user:password:uid:gid:dirs, and the password stays empty
+                assert re.match(r"^[^:]+::", value), f"{where}: literal SFTP password"
                 continue
             literal = re.sub(r"\$\{[^}]*\}", "", value)
             assert literal == "", f"{where}: {key} holds a literal value"
     # Credentials inside URLs (scheme://user:password@host) must be interpolated too.
     for match in re.finditer(r"://[^\s:/@]+:([^\s@]+)@", text):
         assert match.group(1).startswith("${"), f"literal password in {match.group(0)}"
+
+
+def test_airflow_services_run_the_project_image(compose: dict[str, Any]) -> None:
+    common = compose["x-airflow-common"]
+    assert common["build"]["context"] == "."
+    assert common["build"]["dockerfile"] == "Dockerfile"
+    for name in AIRFLOW_SERVICES:
+        service = compose["services"][name]
+        assert service["build"] == common["build"], name
+        assert service["image"] == common["image"], name
+
+
+def test_dockerfile_builds_on_airflow_with_the_lock_and_the_package() -> None:
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    froms = re.findall(r"(?m)^FROM\s+(\S+)", text)
+    assert froms == ["apache/airflow:3.3.2-python3.11"]
+    assert re.search(r"pip install [^\n]*--require-hashes -r \S*requirements\.lock", text)
+    assert re.search(r"pip install [^\n]*--no-deps /opt/safetynet", text), "the safetynet package"
+    for folder in ("include", "dags", "plugins", "expectations"):
+        assert re.search(rf"(?m)^COPY .*\b{folder}\b", text), folder
+    assert re.search(r"(?m)^USER airflow$", text), "pip runs as the airflow user (official image rule)"
+    ignored = (REPO / ".dockerignore").read_text(encoding="utf-8").split()
+    assert ".venv" in ignored and ".git" in ignored, "the build context leaves the venv and .git out"
+
+
+def test_image_dependencies_are_locked() -> None:
+    """What the stack needs at run time is pinned in requirements.lock (which the image installs)."""
+    lock = (REPO / "requirements.lock").read_text(encoding="utf-8")
+    for package in ("apache-airflow", "apache-airflow-providers-celery", "celery", "redis",
+                    "apache-airflow-providers-sftp", "apache-airflow-providers-postgres", "psycopg2-binary"):
+        assert re.search(rf"(?m)^{re.escape(package)}==", lock), f"{package} is not in requirements.lock"
+
+
+def test_auth_manager_is_installed(compose: dict[str, Any]) -> None:
+    env = _env(compose["x-airflow-common"])
+    manager = env.get("AIRFLOW__CORE__AUTH_MANAGER", "")
+    if "providers.fab" in manager:
+        lock = (REPO / "requirements.lock").read_text(encoding="utf-8")
+        assert re.search(r"(?m)^apache-airflow-providers-fab==", lock), "FabAuthManager needs fab"
+
+
+def test_sftp_logins_use_keys_and_a_pinned_host_key(compose: dict[str, Any]) -> None:
+    sftp = compose["services"]["sftp"]
+    user, password = sftp["environment"]["SFTP_USERS"].split(":")[:2]
+    assert user == "safetynet" and password == "", "the monitor refuses password logins"
+    mounts = {v.split(":")[1]: v.split(":")[0] for v in sftp["volumes"]}
+    assert "/home/safetynet/.ssh/keys/safetynet_ed25519.pub" in mounts, "the client key is authorised"
+    assert "/etc/ssh/ssh_host_ed25519_key" in mounts, "a stable host key, so connections can pin it"
+    header = COMPOSE.read_text(encoding="utf-8")
+    assert '"host_key"' in header and "no_host_key_check" not in header
+
+
+def test_triggerer_can_reach_the_warehouse(compose: dict[str, Any]) -> None:
+    """The deadline callback runs in the triggerer and records the miss in the warehouse."""
+    assert "warehouse" in compose["services"]["airflow-triggerer"]["depends_on"]

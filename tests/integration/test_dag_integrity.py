@@ -3,8 +3,11 @@
 The DAG processor re-imports every DAG file every few seconds, so a DAG file
 that imports pandas or Great Expectations, or reads a file, at top level slows
 the whole scheduler and can leak personal data into parse errors. These tests
-pin that down, along with the settings every DAG must share (owner, retries,
-failure alerting, explicit ``catchup=False``, a schedule).
+pin that down, along with the settings every DAG must share (owner, tags,
+retries with exponential back-off, the failure callback, explicit
+``catchup=False``, a schedule), the sensors that do not hold a worker slot, the
+daily report's schedule and deadline, and that ``airflow dags list-import-errors``
+reports nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DAGS_DIR = REPO_ROOT / "dags"
 DAG_FILES = sorted(DAGS_DIR.glob("*.py"))
 INGEST_SOURCES = ("civil_affairs", "personnel", "property", "electricity", "water")
+FILE_SOURCES = ("property", "electricity", "water")
 EXPECTED_DAG_IDS = {f"ingest_{s}" for s in INGEST_SOURCES} | {"daily_report"}
 FORBIDDEN_MODULES = ("pandas", "great_expectations", "sqlalchemy", "psycopg2", "safetynet.pipeline")
 IMPORT_BUDGET_S = 2.0
@@ -32,10 +36,19 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def dagbag() -> Any:
-    """Every DAG in ``dags/``, parsed the way the DAG processor parses them."""
+    """Every DAG in ``dags/``, parsed the way the DAG processor parses them (deadlines on)."""
+    import os
+
     from airflow.dag_processing.dagbag import DagBag
 
-    return DagBag(dag_folder=str(DAGS_DIR))
+    from safetynet.orchestration.defaults import PUBLISH_BY_ENV
+
+    saved = os.environ.pop(PUBLISH_BY_ENV, None)
+    try:
+        return DagBag(dag_folder=str(DAGS_DIR))
+    finally:
+        if saved is not None:
+            os.environ[PUBLISH_BY_ENV] = saved
 
 
 def test_no_import_errors(dagbag: Any) -> None:
@@ -57,7 +70,8 @@ def test_shared_settings(dagbag: Any, dag_id: str) -> None:
     assert dag.catchup is False
     assert dag.max_active_runs == 1
     assert dag.schedule is not None
-    assert getattr(dag.timetable, "timezone", None) == defaults.TIMEZONE
+    cron = getattr(dag.timetable, "timetable", dag.timetable)  # AssetOrTimeSchedule wraps a cron
+    assert getattr(cron, "timezone", None) == defaults.TIMEZONE
     assert dag.start_date is not None
     assert dag.doc_md and len(dag.doc_md) > 100, "doc_md says what the DAG does"
     assert dag.on_failure_callback is defaults.on_failure_callback
@@ -65,24 +79,52 @@ def test_shared_settings(dagbag: Any, dag_id: str) -> None:
         assert task.owner == defaults.OWNER, task.task_id
         assert task.retries >= 1, task.task_id
         assert task.retry_exponential_backoff > 1, task.task_id
+        assert task.max_retry_delay is not None, task.task_id
         assert defaults.on_failure_callback in task.on_failure_callback, task.task_id
 
 
 @pytest.mark.parametrize("source", INGEST_SOURCES)
 def test_ingest_shape(dagbag: Any, source: str) -> None:
     dag = dagbag.dags[f"ingest_{source}"]
-    assert set(dag.task_ids) == {"extract", "validate", "load"}
+    steps = {"extract", "validate", "load"}
+    assert set(dag.task_ids) == (steps | {"wait_for_delivery"} if source in FILE_SOURCES else steps)
     assert dag.get_task("extract").downstream_task_ids == {"validate"}
     assert dag.get_task("validate").downstream_task_ids == {"load"}
     outlets = dag.get_task("load").outlets
     assert [o.uri for o in outlets] == [f"x-safetynet://warehouse/{source}"]
 
 
+@pytest.mark.parametrize("source", FILE_SOURCES)
+def test_file_sources_wait_for_their_marker_without_holding_a_slot(dagbag: Any, source: str) -> None:
+    from safetynet.orchestration.sensors import DeliveryMarkerSensor
+
+    sensor = dagbag.dags[f"ingest_{source}"].get_task("wait_for_delivery")
+    assert isinstance(sensor, DeliveryMarkerSensor)
+    assert sensor.source == source
+    assert sensor.mode == "reschedule" or getattr(sensor, "deferrable", False)
+    assert 0 < sensor.timeout <= 7 * 24 * 3600
+    assert sensor.downstream_task_ids == {"extract"}
+    assert sensor.upstream_task_ids == set()
+
+
 def test_daily_report_shape(dagbag: Any) -> None:
+    from airflow.sdk import AssetOrTimeSchedule
+    from airflow.sdk.definitions.deadline import DeadlineReference
+
+    from safetynet.orchestration import alerts
+
     dag = dagbag.dags["daily_report"]
     assert set(dag.task_ids) == {"evaluate", "publish"}
     assert dag.get_task("evaluate").downstream_task_ids == {"publish"}
-    assert dag.timetable.expression == "30 6 * * *"
+    assert isinstance(dag.timetable, AssetOrTimeSchedule)
+    timetable: Any = dag.timetable
+    assert timetable.timetable.expression == "30 6 * * *"
+    condition: Any = timetable.asset_condition
+    assert type(condition).__name__ == "AssetAny", "any one source's update triggers the report"
+    assert {a.uri for a in condition.objects} == {f"x-safetynet://warehouse/{s}" for s in INGEST_SOURCES}
+    (deadline,) = dag.deadline
+    assert deadline.reference == DeadlineReference.DAGRUN_LOGICAL_DATE
+    assert deadline.callback.path == f"{alerts.__name__}.publish_deadline_missed"
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
@@ -95,8 +137,9 @@ def test_catchup_is_explicit_and_no_dag_imports_another(path: Path) -> None:
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "dag"
         for kw in node.keywords
     }
-    assert isinstance(keywords.get("catchup"), ast.Constant)
-    assert keywords["catchup"].value is False
+    catchup = keywords.get("catchup")
+    assert isinstance(catchup, ast.Constant)
+    assert catchup.value is False
     other_dags = {p.stem for p in DAG_FILES} - {path.stem}
     imported = {
         name.split(".")[0]
@@ -144,7 +187,7 @@ def test_dag_file_imports_fast_and_clean(path: Path, tmp_path: Path) -> None:
 
     deployment = tmp_path / "deployment"
     deployment.mkdir()
-    env = airflow_environment(deployment / "config.yaml", tmp_path / "airflow", retries=None)
+    env = airflow_environment(deployment / "config.yaml", tmp_path / "airflow", retries=None, deadline=True)
     result = subprocess.run(
         [sys.executable, "-c", _PROBE, str(path)],
         env=env,
@@ -157,6 +200,7 @@ def test_dag_file_imports_fast_and_clean(path: Path, tmp_path: Path) -> None:
     line = next(ln for ln in result.stdout.splitlines() if ln.startswith("PROBE"))
     probe = json.loads(line[len("PROBE") :])
 
+    print(f"{path.name}: parsed in {probe['elapsed']:.3f}s")
     assert probe["elapsed"] < IMPORT_BUDGET_S, f"{path.name} took {probe['elapsed']:.2f}s"
     heavy = [
         m for m in probe["new_modules"] if any(m == f or m.startswith(f + ".") for f in FORBIDDEN_MODULES)
@@ -170,3 +214,21 @@ def test_dag_file_imports_fast_and_clean(path: Path, tmp_path: Path) -> None:
     ]
     touched = [p for p in data_files if Path(p).resolve().is_relative_to(REPO_ROOT) or str(deployment) in p]
     assert touched == [], f"{path.name} opens files at parse time: {touched}"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_airflow_lists_no_import_errors(tmp_path: Path) -> None:
+    """``airflow dags list-import-errors --local`` (what an operator runs) reports nothing."""
+    from safetynet.orchestration.environment import airflow_command, airflow_environment, run_airflow
+
+    env = airflow_environment(tmp_path / "config.yaml", tmp_path / "airflow", retries=None, deadline=True)
+    log = tmp_path / "airflow.log"
+    assert run_airflow(["db", "migrate"], env, log, timeout=240).returncode == 0, log.read_text()[-2000:]
+    result = subprocess.run(
+        airflow_command("dags", "list-import-errors", "--local", "-o", "json"),
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    listed = json.loads(result.stdout.strip().splitlines()[-1])
+    assert listed == [], listed

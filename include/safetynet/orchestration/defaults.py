@@ -13,7 +13,9 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import Asset, CronTriggerTimetable
+from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable
+from airflow.sdk.definitions.callback import AsyncCallback
+from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
 
 from safetynet.privacy import mask_text
 
@@ -58,36 +60,22 @@ def redact(text: str) -> str:
 
 
 def on_failure_callback(context: Mapping[str, Any]) -> None:
-    """Log one line for a failed task or DAG run: where, which try, what class of error.
+    """Log, record and notify a failed task (for a failed DAG run: log only).
 
     A plain function, not a ``BaseNotifier``: a notifier as DAG-level callback
-    crashes ``airflow dags test`` in 3.3. It never raises (a failing callback
-    would hide the original failure) and logs no personal data: only identifiers
-    of the run, the exception class and its message with ID numbers masked.
+    crashes ``airflow dags test`` in 3.3. The work is in
+    :func:`safetynet.orchestration.alerts.handle_task_failure` (imported here, at
+    failure time, not at parse time): one log line with the run's identifiers, the
+    error class and its message with ID numbers masked; a row in the warehouse
+    table ``meta_task_failure``; the configured notifiers (email). It never
+    raises: a failing callback would hide the original failure.
     """
     try:
-        dag = context.get("dag")
-        ti = context.get("ti") or context.get("task_instance")
-        error = context.get("exception")
-        dag_id = getattr(dag, "dag_id", None) or getattr(ti, "dag_id", "?")
-        task_id = getattr(ti, "task_id", "-")
-        run_id = context.get("run_id") or getattr(ti, "run_id", "?")
-        try_number = getattr(ti, "try_number", "-")
-        if error is not None:
-            kind, message = type(error).__name__, str(error)
-        else:
-            kind, message = "DagRunFailed", str(context.get("reason") or "")
-        log.error(
-            "safetynet failure: dag=%s task=%s run=%s try=%s error=%s: %s",
-            dag_id,
-            task_id,
-            run_id,
-            try_number,
-            kind,
-            redact(message),
-        )
+        from safetynet.orchestration.alerts import handle_task_failure
+
+        handle_task_failure(context)
     except Exception:  # pragma: no cover - last line of defence, see docstring
-        log.exception("safetynet failure callback could not describe the failure")
+        log.exception("safetynet failure callback could not handle the failure")
 
 
 DEFAULT_ARGS: dict[str, Any] = {
@@ -125,3 +113,84 @@ def warehouse_asset(source: str) -> Asset:
     extensions) while the DAG file is parsed.
     """
     return Asset(f"x-safetynet://warehouse/{source}")
+
+
+SOURCES: tuple[str, ...] = ("civil_affairs", "personnel", "property", "electricity", "water")
+"""Every source, each with one ingest DAG and one warehouse Asset."""
+
+REPORT_CRON = "30 6 * * *"
+"""The daily report's morning run (Asia/Shanghai)."""
+
+
+def report_schedule() -> AssetOrTimeSchedule:
+    """06:30 every morning, and again whenever any source's warehouse Asset is updated.
+
+    An Asset-triggered run has no logical date; its report date is the local day
+    it runs on (``tasks.report_date_of``). Either way the report publishes with
+    whatever is loaded and names the sources that are stale.
+    """
+    any_source = warehouse_asset(SOURCES[0])
+    for source in SOURCES[1:]:
+        any_source = any_source | warehouse_asset(source)  # type: ignore[assignment]
+    return AssetOrTimeSchedule(timetable=cron(REPORT_CRON), assets=any_source)
+
+
+PUBLISH_BY_ENV = "SAFETYNET_PUBLISH_BY"
+"""Local time (HH:MM) by which the day's extract must be published; default 08:30; ``off``
+disables the deadline. One-shot ``airflow dags test`` runs (the demo, the tests) set ``off``:
+in Airflow 3.3.2 ``dags test`` of a DAG with a deadline crashes when the run succeeds
+(``DeadlineAlertModel.get_by_id`` gets the encoded alert instead of its id). The
+scheduler path is not affected."""
+
+SENSOR_TIMEOUT_ENV = "SAFETYNET_SENSOR_TIMEOUT_HOURS"
+"""Overrides how long a delivery sensor waits (hours); default per source below."""
+
+
+def publish_deadline() -> DeadlineAlert | None:
+    """A deadline on ``daily_report``: published by ``SAFETYNET_PUBLISH_BY`` (08:30) local time.
+
+    Measured from the run's logical date (06:30 local for the scheduled run), so
+    the interval is "publish-by minus 06:30". Asset-triggered runs have no logical
+    date and get no deadline; back-fill runs are ignored by the callback. The
+    callback runs in the triggerer and must be importable there (``include/`` is on
+    ``PYTHONPATH`` in every component).
+    """
+    from safetynet.orchestration.alerts import publish_deadline_missed
+
+    setting = (os.environ.get(PUBLISH_BY_ENV) or "08:30").strip()
+    if setting.lower() == "off":
+        return None
+    hours, minutes = (int(x) for x in setting.split(":"))
+    cron_hours, cron_minutes = 6, 30
+    interval = timedelta(hours=hours - cron_hours, minutes=minutes - cron_minutes)
+    if interval <= timedelta(0):
+        raise ValueError(f"{PUBLISH_BY_ENV} must be later than the 06:30 run, got {hours:02d}:{minutes:02d}")
+    return DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
+        interval=interval,
+        callback=AsyncCallback(publish_deadline_missed),
+        name="extract published",
+    )
+
+
+_SENSOR_TIMEOUT_HOURS = {"property": 48.0, "electricity": 72.0, "water": 72.0}
+
+
+def delivery_sensor(source: str) -> Any:
+    """The task that waits for ``source``'s delivery (file + ``.ok``) without holding a worker slot.
+
+    ``reschedule`` mode, a check every 30 minutes, and a time-out (never retried)
+    (3 days for the monthly files, due on the 5th; 2 days for the weekly snapshot)
+    whose failure message names the file, the month and the location.
+    """
+    from safetynet.orchestration.sensors import DeliveryMarkerSensor
+
+    override = os.environ.get(SENSOR_TIMEOUT_ENV, "").strip()
+    hours = float(override) if override else _SENSOR_TIMEOUT_HOURS[source]
+    return DeliveryMarkerSensor(
+        task_id="wait_for_delivery",
+        source=source,
+        mode="reschedule",
+        poke_interval=timedelta(minutes=30),
+        timeout=timedelta(hours=hours),
+    )

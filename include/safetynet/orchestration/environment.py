@@ -15,7 +15,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from safetynet.orchestration.defaults import RETRIES_ENV
+from safetynet.orchestration.defaults import PUBLISH_BY_ENV, RETRIES_ENV
 from safetynet.orchestration.tasks import CONFIG_ENV
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -38,6 +38,7 @@ def airflow_environment(
     *,
     repo: str | Path | None = None,
     retries: int | None = 0,
+    deadline: bool = False,
     base: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Environment variables for running ``airflow`` against one deployment.
@@ -47,6 +48,9 @@ def airflow_environment(
     in; the metadata DB is SQLite under ``airflow_home``. ``retries`` overrides the
     DAGs' retry count (``None`` keeps the production value): 0 makes a one-shot
     ``airflow dags test`` fail at once instead of sleeping through the back-off.
+    ``deadline=False`` switches ``daily_report``'s deadline alert off (``airflow dags
+    test`` of a DAG with a deadline crashes in 3.3.2, see ``defaults.PUBLISH_BY_ENV``);
+    a scheduler-run stack passes ``True``.
     """
     repo_path = Path(repo) if repo is not None else REPO_ROOT
     home = Path(airflow_home).resolve()
@@ -65,6 +69,8 @@ def airflow_environment(
             "PYTHONPATH": os.pathsep.join(p for p in pythonpath if p),
         }
     )
+    if not deadline:
+        env[PUBLISH_BY_ENV] = "off"
     if retries is None:
         env.pop(RETRIES_ENV, None)
     else:

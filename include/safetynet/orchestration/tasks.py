@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, ParamSpec
 from zoneinfo import ZoneInfo
@@ -34,16 +34,29 @@ def config_path() -> str | None:
     return os.environ.get(CONFIG_ENV) or None
 
 
-def report_date(logical_date: datetime | None) -> date:
+def report_date(logical_date: datetime | None, run_after: datetime | None = None) -> date:
     """The report date a run works for: its logical date's day in Asia/Shanghai.
 
     Not Airflow's ``ds``: ``ds`` is the UTC date, and a run scheduled at 06:30 in
     Shanghai has a logical date of 22:30 UTC the day before. The local day is the
-    same for scheduled runs and for ``airflow dags test DAG 2026-11-20``.
+    same for scheduled runs and for ``airflow dags test DAG 2026-11-20``. A run
+    triggered by an Asset update has no logical date: it reports for the local
+    day it was due (``run_after``).
     """
-    if logical_date is None:
-        raise ValueError("this DAG run has no logical date, so it has no report date")
-    return logical_date.astimezone(ZoneInfo(TIMEZONE)).date()
+    when = logical_date or run_after
+    if when is None:
+        raise ValueError("this DAG run has neither a logical date nor a run-after time, so it has "
+                         "no report date")
+    return when.astimezone(ZoneInfo(TIMEZONE)).date()
+
+
+def report_date_of(context: Mapping[str, Any]) -> date:
+    """:func:`report_date` from an Airflow task context."""
+    return _report_date(context.get("logical_date"), context.get("dag_run"))
+
+
+def _report_date(logical_date: datetime | None, dag_run: Any) -> date:
+    return report_date(logical_date, getattr(dag_run, "run_after", None))
 
 
 def _fail_fast(step: Callable[P, StepResult]) -> Callable[P, StepResult]:
@@ -68,11 +81,11 @@ def _fail_fast(step: Callable[P, StepResult]) -> Callable[P, StepResult]:
 
 
 @_fail_fast
-def extract(source: str, logical_date: datetime | None) -> StepResult:
+def extract(source: str, logical_date: datetime | None, dag_run: Any = None) -> StepResult:
     """Stage the source's new deliveries as one batch."""
     from safetynet import pipeline
 
-    return pipeline.extract(source, report_date(logical_date), config_path())
+    return pipeline.extract(source, _report_date(logical_date, dag_run), config_path())
 
 
 @_fail_fast
@@ -92,16 +105,16 @@ def load(source: str, batch: StepResult) -> StepResult:
 
 
 @_fail_fast
-def evaluate(logical_date: datetime | None) -> StepResult:
+def evaluate(logical_date: datetime | None, dag_run: Any = None) -> StepResult:
     """Evaluate every rule for the report date and update the case table."""
     from safetynet import pipeline
 
-    return pipeline.evaluate(report_date(logical_date), config_path())
+    return pipeline.evaluate(_report_date(logical_date, dag_run), config_path())
 
 
 @_fail_fast
-def publish(logical_date: datetime | None) -> StepResult:
+def publish(logical_date: datetime | None, dag_run: Any = None) -> StepResult:
     """Write and atomically publish the report date's extract."""
     from safetynet import pipeline
 
-    return pipeline.publish(report_date(logical_date), config_path())
+    return pipeline.publish(_report_date(logical_date, dag_run), config_path())

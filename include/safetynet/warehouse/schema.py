@@ -1,5 +1,5 @@
 """Warehouse tables, layered like dbt: ``core_*`` conformed data, ``mart_*`` rule
-output and ``meta_*`` bookkeeping (file registry, load log, quarantine).
+output and ``meta_*`` bookkeeping (file registry, load log, quarantine, validation).
 
 Every person reference is stored three ways: the value as delivered and trimmed
 (``*_raw``, needed for R09 case keys), the normalised number (``*_norm``) and
@@ -148,6 +148,16 @@ meta_quarantine = Table(
     Column("raw", Text),
     Index("ix_meta_quarantine_item", "source", "item"),
 )
+meta_validation = Table(  # one row per expectation per validated item (issue 4); no personal data
+    "meta_validation", metadata,
+    Column("source", String(32), nullable=False), Column("item", Text, nullable=False),
+    Column("batch_id", String(64), nullable=False), Column("expectation", String(96)),
+    Column("column_name", Text), Column("level", String(8)), Column("success", Boolean),
+    Column("outcome", String(16)),  # passed | quarantined | rejected | not_judged
+    Column("observed", Text), Column("expected", Text), Column("unexpected_count", Integer),
+    Column("validated_at", DateTime),
+    Index("ix_meta_validation_batch", "source", "batch_id"),
+)
 meta_watermark = Table(
     "meta_watermark", metadata,
     Column("source", String(32), primary_key=True), Column("table_name", String(64), primary_key=True),
@@ -158,6 +168,15 @@ meta_source_state = Table(
     Column("source", String(32), primary_key=True), Column("newest_data", Text),
     Column("loaded_at", DateTime), Column("last_attempt_at", DateTime),
     Column("last_outcome", String(16)), Column("last_error", Text),
+)
+meta_task_failure = Table(  # one row per failed Airflow task (or missed deadline: task_id NULL)
+    "meta_task_failure", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dag_id", String(250), nullable=False), Column("task_id", String(250)),
+    Column("run_id", String(250)), Column("try_number", Integer),
+    Column("error_class", String(128)), Column("message", Text),  # ID numbers masked
+    Column("failed_at", DateTime, nullable=False),
+    Index("ix_meta_task_failure_dag", "dag_id", "failed_at"),
 )
 
 mart_case = Table(

@@ -1,0 +1,317 @@
+"""Failures and missed deadlines: recorded in the warehouse, then sent to whoever is on call.
+
+Two entry points, both safe to call from Airflow and free of personal data:
+
+* :func:`handle_task_failure` — what every task's failure callback does
+  (``defaults.on_failure_callback``, a plain function: a ``BaseNotifier`` as a
+  DAG-level callback crashes ``airflow dags test`` in 3.3);
+* :func:`publish_deadline_missed` — the ``async def`` that the triggerer runs
+  when ``daily_report`` has not published by its deadline (a ``DeadlineAlert``
+  with an ``AsyncCallback`` naming it; it must be importable on the triggerer,
+  which it is wherever ``include/`` is on ``PYTHONPATH``).
+
+Each writes one row to the warehouse table ``meta_task_failure`` (the message
+with ID numbers masked by :func:`safetynet.privacy.mask_text`) and passes a
+:class:`FailureSummary` to the configured notifiers.
+
+Configuration, by environment variable (the same on every Airflow component):
+
+``SAFETYNET_ALERT_EMAIL_TO``
+    Comma-separated recipients. Unset: no email (the failure is still logged and
+    recorded).
+``SAFETYNET_SMTP_CONN_ID``
+    The SMTP connection (default ``smtp_default``; Airflow's SMTP connection
+    fields: host, port, login, password, extra ``from_email``, ``disable_ssl``,
+    ``disable_tls``, ``timeout``).
+``SAFETYNET_ALERT_NOTIFIERS``
+    Comma-separated dotted paths of ``BaseNotifier`` subclasses, each built with
+    no arguments and called as ``notify({"safetynet_failure": summary, ...})``.
+    Default: :class:`EmailNotifier`.
+
+Nothing here raises: a failing alert must never hide the failure it reports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import smtplib
+import ssl
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from typing import Any, cast
+
+from airflow.sdk import BaseNotifier
+
+from safetynet.privacy import mask_text
+
+log = logging.getLogger("safetynet.orchestration")
+
+EMAIL_TO_ENV = "SAFETYNET_ALERT_EMAIL_TO"
+SMTP_CONN_ENV = "SAFETYNET_SMTP_CONN_ID"
+NOTIFIERS_ENV = "SAFETYNET_ALERT_NOTIFIERS"
+DEFAULT_SMTP_CONN_ID = "smtp_default"
+DEFAULT_NOTIFIERS = "safetynet.orchestration.alerts.EmailNotifier"
+MAX_MESSAGE = 500
+DEADLINE_MISSED = "DeadlineMissed"
+
+
+def redact(text: str, limit: int = MAX_MESSAGE) -> str:
+    """Mask ID-shaped numbers and cut the text short, so it can be logged, stored or mailed."""
+    cleaned = mask_text(text)
+    return cleaned if len(cleaned) <= limit else cleaned[:limit] + "…"
+
+
+@dataclass(frozen=True)
+class FailureSummary:
+    """One failed task (or missed deadline), with nothing personal in it."""
+
+    dag_id: str
+    task_id: str | None
+    run_id: str | None
+    try_number: int | None
+    error_class: str
+    message: str  # already masked
+    failed_at: datetime
+
+    def subject(self) -> str:
+        """The alert's one-line subject."""
+        if self.error_class == DEADLINE_MISSED:
+            return f"[safetynet] {self.dag_id} missed its deadline ({self.run_id})"
+        return f"[safetynet] {self.dag_id}.{self.task_id or '-'} failed ({self.run_id})"
+
+    def body(self) -> str:
+        """The alert's text: where, which try, what class of error, the masked message."""
+        lines = [
+            f"DAG:       {self.dag_id}",
+            f"Task:      {self.task_id or '-'}",
+            f"Run:       {self.run_id or '-'}",
+            f"Try:       {self.try_number if self.try_number is not None else '-'}",
+            f"Error:     {self.error_class}",
+            f"At (UTC):  {self.failed_at.isoformat(timespec='seconds')}",
+            "",
+            self.message,
+            "",
+            "Recorded in the warehouse table meta_task_failure. Triage: docs/runbook.md.",
+        ]
+        return "\n".join(lines)
+
+
+def _root_cause(error: BaseException) -> BaseException:
+    """The pipeline's own error behind ``AirflowFailException`` (tasks._fail_fast wraps it)."""
+    if type(error).__name__ == "AirflowFailException" and error.__cause__ is not None:
+        return error.__cause__
+    return error
+
+
+def summarize_failure(context: Mapping[str, Any]) -> FailureSummary:
+    """A :class:`FailureSummary` from an Airflow failure-callback context (task or DAG run)."""
+    dag = context.get("dag")
+    ti = context.get("ti") or context.get("task_instance")
+    error = context.get("exception")
+    dag_id = getattr(dag, "dag_id", None) or getattr(ti, "dag_id", None) or "?"
+    run_id = context.get("run_id") or getattr(ti, "run_id", None)
+    task_id = getattr(ti, "task_id", None)
+    try_number = getattr(ti, "try_number", None)
+    if isinstance(error, BaseException):
+        cause = _root_cause(error)
+        kind, message = type(cause).__name__, str(cause)
+    else:  # a DAG run's callback: its context names the last failed task, but it is not one
+        kind, message = "DagRunFailed", str(context.get("reason") or error or "")
+        task_id = try_number = None
+    return FailureSummary(
+        dag_id=str(dag_id), task_id=str(task_id) if task_id else None,
+        run_id=str(run_id) if run_id else None,
+        try_number=int(try_number) if isinstance(try_number, int) else None,
+        error_class=kind[:128], message=redact(message), failed_at=_now())
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+def record_failure(summary: FailureSummary, config_path: str | None = None) -> None:
+    """Insert one row into the warehouse's ``meta_task_failure`` (created if missing)."""
+    from sqlalchemy import insert
+
+    from safetynet.config import load_config
+    from safetynet.warehouse.engine import get_engine, migrate
+    from safetynet.warehouse.schema import meta_task_failure
+
+    cfg = load_config(config_path)
+    engine = get_engine(cfg.warehouse_url)
+    migrate(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(meta_task_failure).values(**asdict(summary)))
+
+
+# --------------------------------------------------------------------------- notifiers
+
+
+class EmailNotifier(BaseNotifier):
+    """Sends a :class:`FailureSummary` as a plain-text email through an SMTP connection.
+
+    Recipients come from ``to`` or ``SAFETYNET_ALERT_EMAIL_TO``; the connection
+    from ``smtp_conn_id`` or ``SAFETYNET_SMTP_CONN_ID`` (default ``smtp_default``),
+    with Airflow's SMTP connection fields. With no recipient it sends nothing.
+    The message holds only the summary (ID numbers masked), never the context.
+    """
+
+    def __init__(self, to: str | list[str] | None = None, smtp_conn_id: str | None = None) -> None:
+        super().__init__()
+        raw = to if to is not None else os.environ.get(EMAIL_TO_ENV, "")
+        items = raw.split(",") if isinstance(raw, str) else raw
+        self.to = [a.strip() for a in items if a.strip()]
+        self.smtp_conn_id = smtp_conn_id or os.environ.get(SMTP_CONN_ENV) or DEFAULT_SMTP_CONN_ID
+
+    def notify(self, context: Any) -> None:
+        """Send the summary in ``context["safetynet_failure"]`` (raises on an SMTP error)."""
+        summary: FailureSummary = context["safetynet_failure"]
+        if not self.to:
+            log.info("no alert recipients (%s is unset): email not sent", EMAIL_TO_ENV)
+            return
+        from safetynet.connections import connection_fields
+
+        conn = connection_fields(self.smtp_conn_id)
+        extra = conn.get("extra") or {}
+        if isinstance(extra, str):
+            import json
+
+            extra = json.loads(extra or "{}")
+        message = EmailMessage()
+        message["Subject"] = summary.subject()
+        message["From"] = str(extra.get("from_email") or conn.get("login") or "safetynet@localhost")
+        message["To"] = ", ".join(self.to)
+        message.set_content(summary.body())
+        _send(message, conn, extra)
+        log.info("alert mailed to %d recipient(s) via connection %s", len(self.to), self.smtp_conn_id)
+
+    async def async_notify(self, context: Any) -> None:
+        """As :meth:`notify`, off the event loop (the triggerer runs deadline callbacks)."""
+        await asyncio.to_thread(self.notify, context)
+
+
+def _flag(extra: Mapping[str, Any], key: str) -> bool:
+    return str(extra.get(key, "")).lower() in ("true", "1", "yes")
+
+
+def _send(message: EmailMessage, conn: Mapping[str, Any], extra: Mapping[str, Any]) -> None:
+    """Deliver over SMTP like Airflow's SMTP connection: SSL unless ``disable_ssl``, else STARTTLS
+    unless ``disable_tls``; log in when the connection has a login."""
+    host = str(conn.get("host") or "localhost")
+    timeout = float(extra.get("timeout") or 30)
+    use_ssl = not _flag(extra, "disable_ssl")
+    port = int(conn.get("port") or (465 if use_ssl else 25))
+    context = ssl.create_default_context()
+    client: smtplib.SMTP
+    if use_ssl:
+        client = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
+    else:
+        client = smtplib.SMTP(host, port, timeout=timeout)
+    with client:
+        if not use_ssl and not _flag(extra, "disable_tls"):
+            client.starttls(context=context)
+        if conn.get("login") and conn.get("password"):
+            client.login(str(conn["login"]), str(conn["password"]))
+        client.send_message(message)
+
+
+def configured_notifiers() -> list[BaseNotifier]:
+    """The notifiers named by ``SAFETYNET_ALERT_NOTIFIERS`` (default: email)."""
+    from importlib import import_module
+
+    notifiers: list[BaseNotifier] = []
+    for path in (os.environ.get(NOTIFIERS_ENV) or DEFAULT_NOTIFIERS).split(","):
+        path = path.strip()
+        if not path:
+            continue
+        try:
+            module, _, name = path.rpartition(".")
+            notifiers.append(getattr(import_module(module), name)())
+        except Exception as exc:
+            log.error("alert notifier %s cannot be built: %s: %s", path, type(exc).__name__, exc)
+    return notifiers
+
+
+def notify(summary: FailureSummary) -> None:
+    """Hand the summary to every configured notifier; log (never raise) what fails."""
+    for notifier in configured_notifiers():
+        try:
+            # notify(), not notifier(context): calling it renders templates against the
+            # context's DAG, which fails for a SerializedDAG (see defaults.on_failure_callback).
+            notifier.notify(cast(Any, {"safetynet_failure": summary}))
+        except Exception as exc:
+            log.error("alert via %s failed: %s: %s", type(notifier).__name__, type(exc).__name__,
+                      redact(str(exc), 200))
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def handle_task_failure(context: Mapping[str, Any]) -> FailureSummary | None:
+    """Log, record and notify one failed task; for a failed DAG run, log only.
+
+    (Each failed task of the run has already been recorded and notified; the
+    run's own failure adds nothing but a second alert.)
+    """
+    try:
+        summary = summarize_failure(context)
+    except Exception:  # pragma: no cover - last line of defence
+        log.exception("safetynet failure callback could not describe the failure")
+        return None
+    log.error(
+        "safetynet failure: dag=%s task=%s run=%s try=%s error=%s: %s",
+        summary.dag_id, summary.task_id or "-", summary.run_id or "?",
+        summary.try_number if summary.try_number is not None else "-",
+        summary.error_class, redact(summary.message, 300),
+    )
+    if summary.task_id is None:
+        return summary
+    try:
+        record_failure(summary)
+    except Exception as exc:
+        log.error("could not record the failure in meta_task_failure: %s: %s",
+                  type(exc).__name__, redact(str(exc), 200))
+    notify(summary)
+    return summary
+
+
+async def publish_deadline_missed(context: Mapping[str, Any] | None = None, **kwargs: Any) -> str:
+    """Deadline-alert callback of ``daily_report``: the day's extract is not published in time.
+
+    Run by the triggerer with ``context = {"dag_run": {...}, "deadline": {...}}`` (the run as
+    the REST API's ``DAGRunResponse``: ``dag_run_id``, ``dag_id``, ``run_type``, ``state``, …).
+    Back-fill runs are ignored (their logical dates lie in the past, so every one
+    of them "misses" at once). Returns a one-line outcome (shown in the UI).
+    """
+    context = context or {}
+    run = dict(context.get("dag_run") or {})
+    deadline = dict(context.get("deadline") or {})
+    run_id = run.get("dag_run_id") or run.get("run_id")  # the API model calls it dag_run_id
+    run_type = str(run.get("run_type") or "")
+    if run_type == "backfill":
+        return f"ignored: back-fill run {run_id}"
+    summary = FailureSummary(
+        dag_id=str(run.get("dag_id") or kwargs.get("dag_id") or "daily_report"),
+        task_id=None,
+        run_id=str(run_id) if run_id else None,
+        try_number=None,
+        error_class=DEADLINE_MISSED,
+        message=redact(
+            f"the extract of run {run_id} (logical date {run.get('logical_date')}) was not "
+            f"published by {deadline.get('deadline_time')}; run state: {run.get('state')}. Sources that "
+            "failed are named in the failure alerts and in meta_source_state."),
+        failed_at=_now(),
+    )
+    log.error("safetynet deadline missed: dag=%s run=%s deadline=%s",
+              summary.dag_id, summary.run_id, deadline.get("deadline_time"))
+    try:
+        await asyncio.to_thread(record_failure, summary)
+    except Exception as exc:
+        log.error("could not record the missed deadline: %s: %s", type(exc).__name__,
+                  redact(str(exc), 200))
+    await asyncio.to_thread(notify, summary)
+    return f"recorded and notified: {summary.subject()}"
