@@ -1,19 +1,16 @@
 """Monthly ingest of the organisation and HR system (组织人事) into the warehouse.
 
 A thin DAG file on purpose: the work is in ``safetynet.pipeline`` (through
-``safetynet.orchestration.tasks``); this file says when, in what order, and what
+``safetynet.orchestration.ingest``); this file says when, in what order, and what
 the run updates. Nothing here runs at parse time beyond building the DAG.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from airflow.sdk import dag
 
-from airflow.sdk import dag, task
-
-from safetynet.orchestration import defaults, tasks
-from safetynet.orchestration.tasks import StepResult
+from safetynet.orchestration import defaults
+from safetynet.orchestration.ingest import ingest_tasks
 
 SOURCE = "personnel"
 
@@ -45,20 +42,7 @@ transaction.
 )
 def ingest_personnel() -> None:
     """Extract → validate → load for the personnel source."""
-
-    @task(multiple_outputs=False)
-    def extract(logical_date: datetime | None = None, dag_run: Any = None) -> StepResult:
-        return tasks.extract(SOURCE, logical_date, dag_run)
-
-    @task(multiple_outputs=False)
-    def validate(batch: StepResult) -> StepResult:
-        return tasks.validate(SOURCE, batch)
-
-    @task(multiple_outputs=False, outlets=[defaults.warehouse_asset(SOURCE)])
-    def load(batch: StepResult) -> StepResult:
-        return tasks.load(SOURCE, batch)
-
-    load(validate(extract()))
+    ingest_tasks(SOURCE, wait_for_delivery=False)
 
 
 ingest_personnel()

@@ -1,19 +1,16 @@
 """Weekly ingest of the real-estate registry snapshot (不动产登记中心) into the warehouse.
 
 A thin DAG file on purpose: the work is in ``safetynet.pipeline`` (through
-``safetynet.orchestration.tasks``); this file says when, in what order, and what
+``safetynet.orchestration.ingest``); this file says when, in what order, and what
 the run updates. Nothing here runs at parse time beyond building the DAG.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from airflow.sdk import dag
 
-from airflow.sdk import dag, task
-
-from safetynet.orchestration import defaults, tasks
-from safetynet.orchestration.tasks import StepResult
+from safetynet.orchestration import defaults
+from safetynet.orchestration.ingest import ingest_tasks
 
 SOURCE = "property"
 
@@ -48,22 +45,7 @@ one transaction; the newest snapshot replaces all earlier ones.
 )
 def ingest_property() -> None:
     """Wait for the delivery → extract → validate → load for the property source."""
-
-    @task(multiple_outputs=False)
-    def extract(logical_date: datetime | None = None, dag_run: Any = None) -> StepResult:
-        return tasks.extract(SOURCE, logical_date, dag_run)
-
-    @task(multiple_outputs=False)
-    def validate(batch: StepResult) -> StepResult:
-        return tasks.validate(SOURCE, batch)
-
-    @task(multiple_outputs=False, outlets=[defaults.warehouse_asset(SOURCE)])
-    def load(batch: StepResult) -> StepResult:
-        return tasks.load(SOURCE, batch)
-
-    batch = extract()
-    defaults.delivery_sensor(SOURCE) >> batch
-    load(validate(batch))
+    ingest_tasks(SOURCE, wait_for_delivery=True)
 
 
 ingest_property()
