@@ -26,6 +26,7 @@ from sqlalchemy import Connection, delete, insert, select, text
 from safetynet.config import Config
 from safetynet.sources.drops import complete_deliveries, sha256_of
 from safetynet.transforms import parse_dates
+from safetynet.warehouse.audit import record
 from safetynet.warehouse.bulk import insert_frame
 from safetynet.warehouse.schema import core_disposition, meta_file, meta_quarantine
 
@@ -72,6 +73,9 @@ def load_dispositions(conn: Connection, cfg: Config, d: date) -> dict:
         conn.execute(insert(meta_file).values(
             source="dispositions", file_name=path.name, size=path.stat().st_size, sha256=sha,
             seen_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0), outcome="loaded"))
+        record(conn, "disposition_file_applied", d, {
+            "file": path.name, "sha256": sha, "rows": len(rows), "rejected_rows": len(rejected),
+            "unknown_cases": int((~rows["known"]).sum())})
         counts["files"] += 1
         counts["rows"] += len(rows)
         counts["rejected_rows"] += len(rejected)

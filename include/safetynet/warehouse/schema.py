@@ -10,7 +10,21 @@ addresses are computed at load time so joins never normalise.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Date, DateTime, Float, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    DDL,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    event,
+)
 
 metadata = MetaData()
 
@@ -169,6 +183,32 @@ meta_source_state = Table(
     Column("loaded_at", DateTime), Column("last_attempt_at", DateTime),
     Column("last_outcome", String(16)), Column("last_error", Text),
 )
+meta_audit = Table(  # append-only: the triggers below refuse UPDATE, DELETE and TRUNCATE
+    "meta_audit", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True), Column("at", DateTime, nullable=False),
+    Column("action", String(32), nullable=False), Column("report_date", Date),
+    Column("run_id", Text), Column("detail", Text),
+)
+_SQLITE = [
+    "CREATE TRIGGER IF NOT EXISTS meta_audit_no_update BEFORE UPDATE ON meta_audit "
+    "BEGIN SELECT RAISE(ABORT, 'meta_audit is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS meta_audit_no_delete BEFORE DELETE ON meta_audit "
+    "BEGIN SELECT RAISE(ABORT, 'meta_audit is append-only'); END",
+]
+_POSTGRES = [
+    "CREATE OR REPLACE FUNCTION meta_audit_append_only() RETURNS trigger AS $$ "
+    "BEGIN RAISE EXCEPTION 'meta_audit is append-only'; END $$ LANGUAGE plpgsql",
+    "CREATE TRIGGER meta_audit_no_change BEFORE UPDATE OR DELETE ON meta_audit "
+    "FOR EACH ROW EXECUTE FUNCTION meta_audit_append_only()",
+    "CREATE TRIGGER meta_audit_no_truncate BEFORE TRUNCATE ON meta_audit "
+    "FOR EACH STATEMENT EXECUTE FUNCTION meta_audit_append_only()",
+]
+for _statement in _SQLITE:
+    event.listen(meta_audit, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+for _statement in _POSTGRES:
+    event.listen(meta_audit, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
+
+
 meta_task_failure = Table(  # one row per failed Airflow task (or missed deadline: task_id NULL)
     "meta_task_failure", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
