@@ -51,12 +51,18 @@ def _batch(ref: dict) -> dict:
 
 
 def validate(source: str, batch: dict, config_path: str | Path | None = None) -> dict:
-    """Check a staged batch; raise on a batch-level failure, quarantine bad rows otherwise."""
-    from safetynet.validation.checks import check_batch
+    """Validate a staged batch with the source's GX suites.
+
+    Row-level failures are quarantined inside the staged batch; a batch-level
+    failure raises ``BatchRejected`` so nothing of the batch loads. Results go to
+    ``meta_validation`` and a Data Docs site is built per run under
+    ``<work_dir>/data_docs/<source>/<report_date>/``.
+    """
+    from safetynet.validation import validate_batch
 
     cfg = load_config(config_path)
-    observed = _guarded(cfg, source, check_batch, _batch(batch))
-    return {**batch, "validated": True, "checked_items": len(observed)}
+    checked = _guarded(cfg, source, validate_batch, cfg, _batch(batch))
+    return {**batch, "validated": True, **checked}
 
 
 def load(source: str, batch: dict, config_path: str | Path | None = None) -> dict:

@@ -1,0 +1,103 @@
+"""Validate a staged batch with its Great Expectations suites (issue 4).
+
+For every item with rows: project it without personal data, fill the suite's
+parameters from the warehouse, run the suite, and judge each result by its
+``meta.level``. Then, whatever the outcome: store every result in
+``meta_validation``, build the Data Docs site under
+``<work_dir>/data_docs/<source>/<report_date>/`` and log a short summary (one
+line per item plus one per failure). Finally either raise :class:`BatchRejected`
+(nothing of the batch loads, the last good data stays and the source is reported
+stale) or move the row-level failures into the batch's quarantine.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from safetynet.config import Config
+from safetynet.sources.specs import DB_SPECS
+from safetynet.validation.gxrun import GxRunner
+from safetynet.validation.outcome import BatchRejected, Finding, judge
+from safetynet.validation.parameters import (
+    fresh_since,
+    newest_file_item,
+    previous_counts,
+    volume_bounds,
+)
+from safetynet.validation.projection import freshness_columns, new_salt, project
+from safetynet.validation.settings import Settings, load_settings, load_suite, suite_name
+from safetynet.validation.store import quarantine_rows, record, write_batch
+from safetynet.warehouse.engine import get_engine, migrate
+
+log = logging.getLogger("safetynet.validation")
+
+
+def docs_dir(cfg: Config, source: str, report_date: str) -> Path:
+    """Where a batch's Data Docs site is built."""
+    return cfg.work_dir / "data_docs" / source / report_date
+
+
+def validate_batch(cfg: Config, batch: dict) -> dict:
+    """Validate ``batch`` (its ``batch.json`` content); return a small summary or raise."""
+    settings = load_settings(cfg)
+    source, folder, batch_id = batch["source"], Path(batch["path"]), batch["report_date"]
+    engine = get_engine(cfg.warehouse_url)
+    migrate(engine)
+    items = [i for i in batch["items"] if i["loaded"]]
+    if not items:
+        log.info("validate %s %s: nothing new to validate", source, batch_id)
+        return {"checked_items": 0, "validation_quarantined": 0, "data_docs": None}
+    started = time.monotonic()
+    runner = GxRunner(source, batch_id, docs_dir(cfg, source, batch_id))
+    findings = _run_items(runner, settings, engine, batch, items)
+    index = runner.build_docs()
+    record(engine, source, batch_id, findings)
+    rejected = [f for f in findings if f.outcome == "rejected"]
+    log.info("validate %s %s: %d items, %d expectations, %d failed, %d rejected (%.1fs); Data Docs %s",
+             source, batch_id, len(items), len(findings), sum(not f.success for f in findings),
+             len(rejected), time.monotonic() - started, index)
+    if rejected:
+        raise BatchRejected(f"{source} batch {batch_id} rejected by validation: "
+                            + "; ".join(f.line() for f in rejected))
+    moved = sum(quarantine_rows(folder, i, [f for f in findings if f.item == i["item"]]) for i in items)
+    if moved:
+        write_batch(folder, batch)
+    return {"checked_items": len(items), "validation_quarantined": moved, "data_docs": str(index)}
+
+
+def _run_items(runner: GxRunner, settings: Settings, engine: Engine, batch: dict,
+               items: list[dict]) -> list[Finding]:
+    source, folder = batch["source"], Path(batch["path"])
+    database = source in DB_SPECS
+    report_date = date.fromisoformat(batch["report_date"])
+    newest = newest_file_item(source, items)
+    salt = new_salt()
+    findings: list[Finding] = []
+    with engine.connect() as conn:
+        earlier = previous_counts(conn, source)
+        for item in items:
+            t0 = time.monotonic()
+            suite = load_suite(settings.expectations_dir, suite_name(source, item["item"], database))
+            stem = item["item"].replace("/", "_")
+            frame = project(folder / f"{stem}.rows.parquet", suite, salt)
+            params = {**volume_bounds(settings, item, database, earlier), "fresh_since": None}
+            for column in freshness_columns(suite):
+                params["fresh_since"] = fresh_since(conn, settings, source, item, column,
+                                                    report_date, newest)
+            result = runner.validate(item["item"], suite, frame, params)
+            judged = [judge(item["item"], r, len(frame), settings.min_rows, settings.row_failure_ceiling)
+                      for r in result.results]
+            findings += judged
+            bad_rows = len({r for f in judged for r in f.rows})
+            earlier[item["item"]] = len(frame) - bad_rows
+            failed = [f for f in judged if not f.success]
+            log.info("  %s: %d rows, %d expectations, %d failed, %d rows to quarantine (%.1fs)",
+                     item["item"], len(frame), len(judged), len(failed), bad_rows, time.monotonic() - t0)
+            for f in failed:
+                log.info("    %s %s", f.level, f.line())
+    return findings
