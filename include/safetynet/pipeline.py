@@ -92,6 +92,7 @@ def publish(report_date: date | str, config_path: str | Path | None = None) -> d
     """Write the day's extract files and publish them atomically to the outbox."""
     from safetynet.publishing import publish_folder
     from safetynet.reports.build import build_reports
+    from safetynet.reports.publication import record_publication
 
     cfg, d = _setup(report_date, config_path)
     staged = cfg.work_dir / "reports" / d.isoformat()
@@ -99,7 +100,8 @@ def publish(report_date: date | str, config_path: str | Path | None = None) -> d
     staged.mkdir(parents=True)
     summary = build_reports(cfg, d, staged)
     target = publish_folder(cfg.outbox, staged, d.isoformat())
-    return {**summary, "published_to": target}
+    kind = record_publication(cfg, d, staged, target)
+    return {**summary, "published_to": target, "audit": kind}
 
 
 def run(report_date: date | str, config_path: str | Path | None = None) -> dict:
