@@ -116,3 +116,14 @@ def test_names_addresses_dates_and_numbers_are_normalised(loaded: tuple[Path, di
     assert _query(config, "SELECT COUNT(*) FROM core_property_right WHERE registered_on IS NULL")[0][0] == 0
     usage = _query(config, "SELECT COUNT(*), SUM(usage) FROM core_utility_reading")[0]
     assert usage[0] > 0 and usage[1] > 0
+
+
+def test_rules_at_scale_equal_the_reference(loaded: tuple[Path, dict]) -> None:
+    config, _ = loaded
+    pipeline.evaluate(D, config)
+    expected = json.loads((config.parent / "expected_cases.json").read_text("utf-8"))["cases"]
+    found: dict[str, set[str]] = {rule: set() for rule in expected}
+    for key, rule in _query(config, "SELECT case_key, rule_code FROM mart_case_day "
+                                    "WHERE report_date = '2026-11-20' AND status <> 'RESOLVED'"):
+        found[rule].add(key)
+    assert found == {rule: set(keys) for rule, keys in expected.items()}
