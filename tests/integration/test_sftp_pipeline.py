@@ -67,3 +67,29 @@ def test_a_changed_host_key_is_refused_and_nothing_is_published(
     with pytest.raises(Exception, match="host key"):
         run(D, config)  # the outbox is on the same server: nothing can be published
     assert not (remote / "outbox" / D.isoformat() / "_SUCCESS").exists()
+
+
+def test_dispositions_are_read_from_an_sftp_inbox(
+        deployment: Callable[..., Path], tmp_path: Path, sshd: SshServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy import text
+
+    from safetynet.config import load_config
+    from safetynet.warehouse.engine import get_engine
+
+    config = deployment(tmp_path, households=200)
+    remote = sshd.data / f"{tmp_path.name}-inbox"
+    remote.mkdir()
+    body = config.read_text("utf-8").replace("location: inbox", f"location: sftp://{CONN}{remote}")
+    config.write_text(body, "utf-8")
+    monkeypatch.setenv(f"AIRFLOW_CONN_{CONN.upper()}", sshd.conn_env())
+    run(D, config)
+    key = json.loads((config.parent / "expected_cases.json").read_text("utf-8"))["cases"]["R08"][0]
+    (remote / "dispositions_a.csv").write_text(f"case_key,outcome,note,suppress_until\n{key},CONFIRMED,,\n",
+                                               encoding="utf-8")
+    (remote / "dispositions_b.csv").write_text("case_key,outcome,note,suppress_until\n", encoding="utf-8")
+    (remote / "dispositions_a.csv.ok").touch()  # b is still being uploaded: no marker
+    run(D, config)
+    with get_engine(load_config(config).warehouse_url).connect() as conn:
+        rows = conn.execute(text("SELECT file_name, case_key, outcome FROM core_disposition")).all()
+    assert [tuple(r) for r in rows] == [("dispositions_a.csv", key, "CONFIRMED")]
