@@ -12,7 +12,7 @@ already in the venv): it sets that token as Airflow's ``_token`` cookie, exactly
 what Airflow's login leaves in a browser, and opens the page. The token never
 goes into a URL. The screenshot lands in ``artifacts/dashboard.png`` (git-ignored).
 CI needs ``apt-get install -y chromium fonts-noto-cjk``: without Chromium the
-browser test fails under ``CI=true`` (skips elsewhere); without a CJK font the
+browser test fails (never skips) when they are missing; without a CJK font the
 Chinese labels render as boxes.
 """
 
@@ -265,9 +265,7 @@ def test_headless_chromium_renders_the_page_and_saves_a_screenshot(server: Serve
     if exe is None or not cjk.strip():
         what = "Chromium" if exe is None else "a Chinese font (the labels would render as boxes)"
         message = f"{what} not found for the dashboard screenshot test; install with: {CHROMIUM_APT}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        pytest.fail(message, pytrace=False)  # a missing part fails loudly, never skips
     with Chromium(exe, tmp_path / "profile") as browser:
         browser.navigate(f"{server.url}/safetynet/")  # no cookie yet: Airflow's login page
         assert "/auth/login" in browser.evaluate("location.href")
