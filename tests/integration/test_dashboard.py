@@ -11,9 +11,9 @@ drives Debian's headless Chromium over the DevTools protocol (``websockets``,
 already in the venv): it sets that token as Airflow's ``_token`` cookie, exactly
 what Airflow's login leaves in a browser, and opens the page. The token never
 goes into a URL. The screenshot lands in ``artifacts/dashboard.png`` (git-ignored).
-CI needs ``apt-get install -y chromium fonts-noto-cjk``: without Chromium the
-browser test fails (never skips) when they are missing; without a CJK font the
-Chinese labels render as boxes.
+CI needs ``apt-get install -y chromium fonts-noto-cjk``; when either is missing
+the browser test fails (never skips): without a CJK font the Chinese labels
+would render as boxes.
 """
 
 from __future__ import annotations
