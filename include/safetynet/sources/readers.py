@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 from sqlalchemy import Engine, inspect, text
 
 from safetynet.sources.drops import DeliveryError
@@ -47,10 +49,32 @@ def read_text_file(path: Path, spec: TableSpec) -> pd.DataFrame:
         raise DeliveryError(f"{path.name}: the file is truncated (its last line is incomplete)")
     header = text_.splitlines()[0].lstrip("\ufeff").split(sep)
     check_header([h.strip() for h in header], spec, path.name)
-    frame = pd.read_csv(io.StringIO(text_), sep=sep, dtype=str, keep_default_na=False,
-                        na_values=[], skipinitialspace=False, quoting=3 if sep == "|" else 0)
+    try:
+        frame = _read_arrow(text_, sep)
+    except pa.ArrowInvalid:  # ragged rows and other oddities: pandas' reader decides as before
+        frame = pd.read_csv(io.StringIO(text_), sep=sep, dtype=str, keep_default_na=False,
+                            na_values=[], skipinitialspace=False, quoting=3 if sep == "|" else 0)
     frame.columns = [c.strip().lstrip("\ufeff") for c in frame.columns]
     return frame
+
+
+def _read_arrow(text_: str, sep: str) -> pd.DataFrame:
+    """Arrow's multi-threaded CSV parser; every value stays text, empty stays ``""``.
+
+    Same result as ``pandas.read_csv(dtype=str, keep_default_na=False)`` on a
+    well-formed file, several times faster; raises ``ArrowInvalid`` on anything
+    irregular so the caller can fall back to pandas.
+    """
+    data = pa.py_buffer(text_.encode("utf-8"))
+    header = text_.split("\n", 1)[0].rstrip("\r").split(sep)
+    table = pacsv.read_csv(
+        pa.BufferReader(data),
+        read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(delimiter=sep, quote_char=False if sep == "|" else '"',
+                                         newlines_in_values=sep != "|"),
+        convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(header, pa.string()),
+                                             strings_can_be_null=False, quoted_strings_can_be_null=False))
+    return table.to_pandas()
 
 
 def _decode(data: bytes, encoding: str, name: str) -> str:
@@ -126,5 +150,6 @@ def read_db_table(engine: Engine, spec: TableSpec, since: object = None,
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True).execute(text(sql), params)
         names = list(spec.columns)
-        while rows := result.fetchmany(chunk):
+        cursor = result.cursor  # plain DB-API tuples: building SQLAlchemy Rows costs 5x the fetch
+        while rows := cursor.fetchmany(chunk):
             yield pd.DataFrame(rows, columns=names, dtype=object)

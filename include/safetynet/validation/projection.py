@@ -66,6 +66,10 @@ def project(path: Path, suite: dict, salt: str) -> pd.DataFrame:
             frame[column] = hashed.astype("UInt64").mask(values.isna())
     for column in freshness_columns(suite) & set(frame.columns):
         frame[column] = as_datetime(frame[column])
+    for column in frame.columns:  # numpy floats: GX's range checks are vectorised only for these
+        if pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(frame[column]) \
+                and column != "_row" and not column.endswith("_hash"):
+            frame[column] = frame[column].astype("float64")
     return frame[[c for c in frame.columns if not is_personal(c)]]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 
 from safetynet.warehouse.schema import metadata
 
@@ -39,25 +39,40 @@ def _airflow_connection_uri(conn_id: str) -> str:
     return sqlalchemy_url(conn_id).render_as_string(hide_password=False)
 
 
+MIGRATE_LOCK = 0x5AFE7E7  # advisory lock key: one migration at a time per PostgreSQL database
+
+
 def migrate(engine: Engine) -> list[str]:
     """Bring the warehouse to the project's schema; return what was created or added.
 
     Missing tables and indexes are created; columns the project added since a
     warehouse was created are added with ``ALTER TABLE … ADD COLUMN`` (all added
     columns are nullable), so an existing deployment upgrades in place, never by hand.
+    It runs in one transaction; on PostgreSQL under an advisory lock, because the
+    five ingest DAGs start side by side and would otherwise race to create the
+    same tables on a fresh warehouse; on SQLite under ``BEGIN IMMEDIATE`` (the
+    write lock), for the same reason.
     """
-    inspector = inspect(engine)
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATE_LOCK})
+        elif conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")  # the driver would run DDL outside a transaction
+        return _migrate_in(conn)
+
+
+def _migrate_in(conn: Connection) -> list[str]:
+    inspector = inspect(conn)
     existing = set(inspector.get_table_names())
     changes = []
-    with engine.begin() as conn:
-        for table in metadata.sorted_tables:
-            if table.name not in existing:
-                continue
-            have = {c["name"] for c in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name not in have:
-                    kind = column.type.compile(dialect=engine.dialect)
-                    conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
-                    changes.append(f"{table.name}.{column.name}")
-    metadata.create_all(engine, checkfirst=True)
+    for table in metadata.sorted_tables:
+        if table.name not in existing:
+            continue
+        have = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in have:
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
+                changes.append(f"{table.name}.{column.name}")
+    metadata.create_all(conn, checkfirst=True)
     return sorted(set(metadata.tables) - existing) + changes

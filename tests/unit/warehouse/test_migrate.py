@@ -35,3 +35,18 @@ def test_an_older_warehouse_gains_the_new_columns_and_keeps_its_rows(url: str) -
     with engine.connect() as conn:
         row = conn.execute(text("SELECT case_key, disposition FROM mart_case_day")).one()
     assert tuple(row) == ("R08:x", None)
+
+
+def _migrate_url(url: str) -> list[str]:
+    return migrate(get_engine(url))
+
+
+def test_concurrent_migrations_of_a_fresh_warehouse_create_each_table_exactly_once(url: str) -> None:
+    """The five ingest DAGs start side by side on a fresh warehouse: none may fail the race."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    with ProcessPoolExecutor(4, mp_context=get_context("spawn")) as pool:
+        created = list(pool.map(_migrate_url, [url] * 4))
+    assert sorted(created, key=len) == [[], [], [], sorted(metadata.tables)]
+    assert set(inspect(get_engine(url)).get_table_names()) >= set(metadata.tables)
