@@ -1,4 +1,4 @@
-"""The ``safetynet`` command line: generate, run, status (outputs.md, "The command line")."""
+"""The ``safetynet`` command line: generate, run, status, roles (outputs.md, "The command line")."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=7)
     g.add_argument("--date", type=_date, default=date(2026, 11, 20), help="report date D")
     for name, text in (("run", "extract, validate, load, match, report and publish one date"),
-                       ("status", "per source: newest data loaded, when, last accounting")):
+                       ("status", "per source: newest data loaded, when, last accounting"),
+                       ("roles", "PostgreSQL: create the warehouse roles and reporter views, grant")):
         c = sub.add_parser(name, help=text)
         c.add_argument("--config", type=Path, help="configuration file (default: $SAFETYNET_CONFIG)")
         if name == "run":
@@ -48,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
             return _generate(args)
         if args.command == "run":
             return _run(args)
+        if args.command == "roles":
+            return _roles(args)
         return _status(args)
     except ConfigError as exc:
         print(f"safetynet: {exc}", file=sys.stderr)
@@ -66,16 +69,17 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from safetynet.pipeline import run
+    from safetynet.privacy import mask_text  # print() bypasses the logging filter
 
     try:
         result = run(args.date, args.config)
     except Exception as exc:
         print(f"safetynet: the extract for {args.date} was NOT published: "
-              f"{type(exc).__name__}: {exc}", file=sys.stderr)
+              f"{type(exc).__name__}: {mask_text(str(exc))}", file=sys.stderr)
         return 1
     print(f"published {result['cases']} cases to {result['published_to']}")
     for source, error in result["failed_sources"].items():
-        print(f"  stale source {source}: {error}", file=sys.stderr)
+        print(f"  stale source {source}: {mask_text(str(error))}", file=sys.stderr)
     return 0
 
 
@@ -83,6 +87,22 @@ def _status(args: argparse.Namespace) -> int:
     from safetynet.reports.status import status_lines
 
     for line in status_lines(args.config):
+        print(line)
+    return 0
+
+
+def _roles(args: argparse.Namespace) -> int:
+    """Apply the warehouse roles (run as the warehouse's owner: it migrates and grants)."""
+    from safetynet.config import load_config
+    from safetynet.warehouse.engine import get_engine
+    from safetynet.warehouse.roles import RolesUnsupported, apply_roles
+
+    try:
+        done = apply_roles(get_engine(load_config(args.config).warehouse_url))
+    except RolesUnsupported as exc:
+        print(f"safetynet: {exc}", file=sys.stderr)
+        return 1
+    for line in done:
         print(line)
     return 0
 

@@ -12,6 +12,8 @@ import hashlib
 import os
 from pathlib import Path
 
+from safetynet.faults import fault_point
+
 SUCCESS = "_SUCCESS"
 
 
@@ -35,9 +37,11 @@ def publish_folder(staged: Path, outbox: Path, folder_name: str) -> Path:
         if hashlib.sha256(tmp.read_bytes()).hexdigest() != hashlib.sha256(data).hexdigest():
             raise PublishError(f"{name}: checksum mismatch after writing to {target}")
         tmp.replace(target / name)
+        fault_point("publish.file")
     for old in target.iterdir():
         if old.name not in names:
             old.unlink()
+    fault_point("publish.renamed")
     (target / SUCCESS).touch()
     _fsync_dir(target)
     return target

@@ -23,6 +23,10 @@ from safetynet.transforms import (
     parse_numbers,
     unparsed_mask,
 )
+from safetynet.warehouse.schema import core_member
+
+ID_NORM_WIDTH: int = core_member.c.id_norm.type.length  # type: ignore[attr-defined]
+"""Width of every ``*_norm`` ID column (``schema._id``)."""
 
 
 @dataclass
@@ -54,7 +58,9 @@ def conform(raw: pd.DataFrame, spec: TableSpec, prefixes: list[str], first_row: 
         if kind == "id":
             ids = normalize_ids(values)
             out[f"{dst}_raw"] = _trimmed(values)
-            out[f"{dst}_norm"] = ids["id_norm"]
+            # Clipped to the column's width: only 18-character values ever join, and an
+            # over-long one would fail PostgreSQL's COPY, which logs the value in full.
+            out[f"{dst}_norm"] = ids["id_norm"].str.slice(0, ID_NORM_WIDTH)
             out[f"{dst}_birth"] = ids["id_birth"]
             out[f"{dst}_problem"] = ids["id_problem"]
         elif kind == "name":

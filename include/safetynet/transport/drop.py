@@ -18,6 +18,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from safetynet.faults import fault_point
 from safetynet.transport.errors import TransferIncomplete
 from safetynet.transport.session import SftpSessionHolder, translate_errors
 from safetynet.transport.settings import SftpSettings, parse_location, settings_from_connection
@@ -57,6 +58,7 @@ class SftpDrop(SftpSessionHolder):
         rx = re.compile(pattern)
         found = [RemoteFile(e.filename, int(e.st_size or 0), int(e.st_mtime or 0)) for e in entries
                  if rx.match(e.filename) and stat.S_ISREG(e.st_mode or 0) and f"{e.filename}.ok" in names]
+        fault_point("drop.listed")
         return sorted(found, key=lambda f: f.name)
 
     def download(self, remote: RemoteFile, dest_dir: Path) -> Path:
@@ -77,6 +79,7 @@ class SftpDrop(SftpSessionHolder):
                         break
                     out.write(block)
                     offset += len(block)
+                    fault_point("download.chunk")
             out.flush()
             os.fsync(out.fileno())
             now = self.sftp.stat(path)
@@ -120,6 +123,7 @@ def fetch_complete(location: str, pattern: str, landing: Path,
             else:
                 marker.unlink(missing_ok=True)
                 drop.download(remote, landing)
+                fault_point("download.landed")
                 tmp = landing / f".{remote.name}.ok.tmp"
                 tmp.write_text(json.dumps(remote.stamp()), encoding="utf-8")
                 os.replace(tmp, marker)

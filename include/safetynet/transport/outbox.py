@@ -18,6 +18,7 @@ from pathlib import Path
 
 import paramiko
 
+from safetynet.faults import fault_point
 from safetynet.transport.errors import IntegrityError, RemotePathError
 from safetynet.transport.session import SftpSessionHolder, translate_errors
 from safetynet.transport.settings import SftpSettings, parse_location, settings_from_connection
@@ -43,9 +44,11 @@ class SftpOutbox(SftpSessionHolder):
             self._remove(_join(target, SUCCESS))
             for name in names:
                 self._upload(staged / name, target, name)
+                fault_point("publish.file")
             for entry in self.sftp.listdir_attr(target):
                 if entry.filename not in names and not stat.S_ISDIR(entry.st_mode or 0):
                     self._remove(_join(target, entry.filename))
+            fault_point("publish.renamed")
             with self.sftp.open(_join(target, SUCCESS), "wb"):
                 pass
         log.info("published %d files to %s:%s", len(names), self.settings.endpoint, target)

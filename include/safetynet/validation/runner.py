@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from safetynet.config import Config
+from safetynet.faults import fault_point
 from safetynet.sources.specs import DB_SPECS
 from safetynet.validation.gxrun import GxRunner
 from safetynet.validation.outcome import BatchRejected, Finding, judge
@@ -93,6 +94,7 @@ def _run_items(runner: GxRunner, settings: Settings, engine: Engine, batch: dict
             judged = [judge(item["item"], r, len(frame), settings.min_rows, settings.row_failure_ceiling)
                       for r in result.results]
             findings += judged
+            fault_point("validate.item")
             bad_rows = len({r for f in judged for r in f.rows})
             earlier[item["item"]] = len(frame) - bad_rows
             failed = [f for f in judged if not f.success]

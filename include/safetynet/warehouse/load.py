@@ -18,9 +18,11 @@ import pandas as pd
 from sqlalchemy import Connection, Table, delete, func, insert, select, text
 
 from safetynet.config import Config
+from safetynet.faults import fault_point
 from safetynet.progress import stage
 from safetynet.warehouse.bulk import insert_frame
 from safetynet.warehouse.engine import get_engine, migrate
+from safetynet.warehouse.indexes import deferred_indexes
 from safetynet.warehouse.schema import (
     core_utility_reading,
     meta_file,
@@ -46,7 +48,10 @@ def load_batch(cfg: Config, batch: dict) -> dict:
     migrate(engine)
     now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     totals = {"read": 0, "loaded": 0, "quarantined": 0, "duplicates": 0}
-    with engine.begin() as conn, stage(f"load {source}") as st:
+    sizes: dict[str, int] = {}
+    for item in batch["items"]:
+        sizes[item["target"]] = sizes.get(item["target"], 0) + item["loaded"]
+    with engine.begin() as conn, stage(f"load {source}") as st, deferred_indexes(conn, sizes):
         for item in batch["items"]:
             stem = item["item"].replace("/", "_")
             rows = pd.read_parquet(folder / f"{stem}.rows.parquet")
@@ -54,6 +59,7 @@ def load_batch(cfg: Config, batch: dict) -> dict:
             table = metadata.tables[item["target"]]
             _replace_scope(conn, source, item, table, rows)
             insert_frame(conn, table, rows)
+            fault_point("load.copy")
             _record_item(conn, source, item, quarantine, batch, now)
             st.advance(item["loaded"])
             for key in totals:
@@ -61,6 +67,7 @@ def load_batch(cfg: Config, batch: dict) -> dict:
         _record_state(conn, source, now)
         for target in sorted({item["target"] for item in batch["items"]}):
             conn.execute(text(f"ANALYZE {target}"))  # fresh statistics after bulk loads (planner)
+        fault_point("load.commit")
     return {"source": source, "report_date": batch["report_date"], "items": len(batch["items"]),
             **totals}
 
@@ -91,9 +98,13 @@ def _replace_scope(conn: Connection, source: str, item: dict, table: Table,
 def _record_item(conn: Connection, source: str, item: dict, quarantine: pd.DataFrame,
                  batch: dict, now: datetime) -> None:
     name = item["item"]
-    conn.execute(delete(meta_quarantine).where(  # earlier batches' quarantine is kept
-        meta_quarantine.c.source == source, meta_quarantine.c.item == name,
-        meta_quarantine.c.batch_id == batch["report_date"]))
+    scope = (meta_quarantine.c.source == source, meta_quarantine.c.item == name,
+             meta_quarantine.c.batch_id == batch["report_date"])  # earlier batches' quarantine is kept
+    if item.get("mode") == "incremental":  # a re-run re-reads from the committed watermark only: keep
+        known = set(conn.execute(select(meta_quarantine.c.raw).where(*scope)).scalars())  # the day's
+        quarantine = quarantine[~quarantine["raw"].isin(known)]  # quarantine, add what is new (#9)
+    else:
+        conn.execute(delete(meta_quarantine).where(*scope))
     q = quarantine.assign(source=source, item=name, batch_id=batch["report_date"])
     insert_frame(conn, meta_quarantine, q)
     conn.execute(delete(meta_load_log).where(
