@@ -1,14 +1,18 @@
-"""The rule catalog R01–R10 (rules.md). Each entry is one declaration plus one query."""
+"""The rule catalog R01–R10 (rules.md). Each entry is one declaration plus one query.
+
+Evidence functions receive one case's detail rows as plain dicts (``Row``).
+"""
 
 from __future__ import annotations
 
-import pandas as pd
-
 from safetynet.rules.registry import (
+    Row,
     Rule,
     age_on,
+    first_rows,
     problem_code,
     records,
+    total,
     units,
     utility_evidence,
     values,
@@ -16,14 +20,15 @@ from safetynet.rules.registry import (
 from safetynet.transforms import PROBLEM_TEXT
 
 
-def _r01_evidence(rows: pd.DataFrame) -> dict:
-    first = rows.sort_values("death_date").iloc[0]
-    paid = rows.drop_duplicates("household_id").dropna(subset=["household_id"])
+def _r01_evidence(rows: list[Row]) -> dict:
+    first = min(rows, key=lambda r: r["death_date"])  # the earliest cremation; ties: first row
+    # payments are counted per household, and a household repeats once per cremation record
+    paid = [r for r in first_rows(rows, "household_id") if r["household_id"] is not None]
     return {
         "death_date": values(rows, "death_date")[0],
         "funeral_home": first["funeral_home"],
-        "payments_after_death": {"count": int(paid["payments_after"].sum()),
-                                 "sum": round(float(paid["paid_after"].sum()), 2)},
+        "payments_after_death": {"count": int(sum(r["payments_after"] or 0 for r in paid)),
+                                 "sum": round(total(paid, "paid_after"), 2)},
         "covered_by": values(rows, "via"),
         "households": values(rows, "household_id"),
         "linked_by": "id_number",
@@ -62,10 +67,11 @@ R01 = Rule(
 )
 
 
-def _r08_evidence(rows: pd.DataFrame) -> dict:
-    pairs = rows[["household_id", "program"]].drop_duplicates().sort_values("household_id")
-    return {"households": [{"household_id": h, "program": p} for h, p in pairs.itertuples(
-        index=False, name=None)], "linked_by": "id_number"}
+def _r08_evidence(rows: list[Row]) -> dict:
+    pairs = sorted(dict.fromkeys((r["household_id"], r["program"]) for r in rows),
+                   key=lambda pair: (pair[0] is None, pair[0] or ""))  # by household, nulls last
+    return {"households": [{"household_id": h, "program": p} for h, p in pairs],
+            "linked_by": "id_number"}
 
 
 R08 = Rule(
@@ -207,7 +213,7 @@ R06 = Rule(
             HAVING COUNT(*) >= 2 AND ROUND(CAST(AVG(kwh) AS NUMERIC), 6) > :high_kwh
         )""" + _HOUSEHOLD_UTILITY.format(key="'R06:' || l.household_id") + """
         WHERE l.source = 'electricity'""",
-    evidence=lambda rows: utility_evidence(rows),
+    evidence=utility_evidence,
     summary=lambda ev: (
         f"疑似用电量异常偏高：近{len(ev['monthly']['electricity'])}个月关联电表月均用电"
         f"{ev['mean']['electricity']}千瓦时，超过阈值，待核实。"),
@@ -233,7 +239,7 @@ R07 = Rule(
             WHERE household_id NOT IN (SELECT household_id FROM water_linked)
                OR household_id IN (SELECT household_id FROM zero_water)
         )""" + _HOUSEHOLD_UTILITY.format(key="'R07:' || l.household_id"),
-    evidence=lambda rows: utility_evidence(rows),
+    evidence=utility_evidence,
     summary=lambda ev: (
         f"疑似长期无人居住：近{len(ev['monthly']['electricity'])}个月关联电表用电均为0"
         + ("，用水亦为0" if ev["monthly"].get("water") else "") + "，待核实。"),
@@ -251,10 +257,10 @@ R09 = Rule(
                a.region_code, 'allowance', a.id_problem, a.id_norm
         FROM tmp_active_allowance a WHERE a.id_valid = 0""",
     evidence=lambda rows: {
-        "value_as_delivered": rows["id_number"].iloc[0],
-        "record": rows["record_kind"].iloc[0],
-        "problem": problem_code(rows.iloc[0]),
-        "why": PROBLEM_TEXT[problem_code(rows.iloc[0])]},
+        "value_as_delivered": rows[0]["id_number"],
+        "record": rows[0]["record_kind"],
+        "problem": problem_code(rows[0]),
+        "why": PROBLEM_TEXT[problem_code(rows[0])]},
     summary=lambda ev: f"疑似身份证号码无效（{ev['why']}），无法与其他部门数据比对，待核实。",
 )
 
@@ -268,7 +274,7 @@ R10 = Rule(
         WHERE a.kind = 'ELDERLY' AND a.id_valid = 1 AND a.id_birth > :elderly_cutoff""",
     evidence=lambda rows: {
         "birth_date": values(rows, "id_birth")[0],
-        "age_on_report_date": age_on(values(rows, "id_birth")[0], str(rows["report_date"].iloc[0])),
+        "age_on_report_date": age_on(values(rows, "id_birth")[0], str(rows[0]["report_date"])),
         "allowances": values(rows, "allowance_id"), "linked_by": "id_number"},
     summary=lambda ev: (
         f"疑似高龄津贴年龄不符：按身份证号码出生日期{ev['birth_date']}，"

@@ -5,12 +5,19 @@ transaction. A case is NEW on the first date it appears, OPEN afterwards and
 RESOLVED on the first report date after it stops holding (rules.md). Inspectors'
 decisions are shown on each case; an EXPLAINED case is kept but marked suppressed,
 so reports leave it out while the decision holds (see ``safetynet.dispositions``).
+
+A rule's detail rows are read with pandas once and turned into plain Python
+rows once; per case only plain Python runs (``rule.evidence`` over a list of
+dicts), since per-case pandas operations dominated the stage at city scale.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import date
+from itertools import groupby
+from operator import itemgetter
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, bindparam, delete, text
@@ -20,7 +27,7 @@ from safetynet.dispositions import current_decisions, evidence_sha, load_disposi
 from safetynet.progress import stage
 from safetynet.rules.catalog import RULES
 from safetynet.rules.coverage import build_coverage, drop_coverage, sql
-from safetynet.rules.registry import Rule
+from safetynet.rules.registry import Row, Rule
 from safetynet.warehouse.bulk import insert_frame
 from safetynet.warehouse.engine import get_engine, migrate
 from safetynet.warehouse.regions import load_regions
@@ -76,23 +83,58 @@ def evaluate_rules(cfg: Config, d: date) -> dict:
 
 
 def _run_rule(conn: Connection, rule: Rule, params: dict, townships: dict[str, str]) -> pd.DataFrame:
+    """One rule's cases for D: one row per case key, with its evidence JSON and summary."""
     with stage(f"rule {rule.code}") as st:
-        rows = pd.read_sql(sql(rule.query), conn, params=params)
-        st.advance(len(rows))
+        frame = pd.read_sql(sql(rule.query), conn, params=params)
+        st.advance(len(frame))
+    # pandas' sort is stable: rows of a case and household keep the query's order
+    frame = frame.sort_values(["case_key", "household_id"], na_position="last")
     cases = []
-    for key, group in rows.sort_values(["case_key", "household_id"], na_position="last").groupby(
-            "case_key", sort=True):
-        head = group.iloc[0]
-        evidence = rule.evidence(group)
+    for key, group in groupby(plain_rows(frame), key=itemgetter("case_key")):
+        if key is None:  # a row without a case key belongs to no case
+            continue
+        rows = list(group)
+        head = rows[0]
+        evidence = rule.evidence(rows)
         cases.append({
             "case_key": key, "rule_code": rule.code,
             "township_code": townships.get(str(head["region_code"])),
-            "household_id": None if pd.isna(head["household_id"]) else head["household_id"],
+            "household_id": head["household_id"],
             "id_number": head["id_number"], "name": head["name"],
             "summary": rule.summary(evidence),
             "evidence": json.dumps(evidence, ensure_ascii=False, sort_keys=True, default=str),
         })
     return pd.DataFrame(cases, columns=[c for c in CASE_COLUMNS if c not in ("status", "first_seen")])
+
+
+def plain_rows(frame: pd.DataFrame) -> list[Row]:
+    """A query result as plain rows (``registry.Row``), converted column by column.
+
+    Nulls (None, NaN, NaT) become None; numbers become Python ``int``/``float``;
+    datetimes and date objects become ``'YYYY-MM-DD'``; text stays as read.
+    """
+    names = [str(c) for c in frame.columns]
+    columns = [_plain_column(frame[c]) for c in frame.columns]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def _plain_column(series: pd.Series) -> list[Any]:
+    if series.dtype.kind == "M":
+        series = series.dt.strftime("%Y-%m-%d")
+    out = series.to_numpy(dtype=object, na_value=None).tolist()
+    if series.dtype == object:  # what the driver returned as is: date objects on PostgreSQL
+        out = [_plain(v) for v in out]
+    return out
+
+
+def _plain(v: Any) -> Any:
+    if v is None or isinstance(v, str):
+        return v
+    if hasattr(v, "isoformat"):
+        return v.isoformat()[:10]
+    if hasattr(v, "item"):  # a numpy scalar
+        return v.item()
+    return v
 
 
 def _case_life(conn: Connection, d: date, today: pd.DataFrame) -> pd.DataFrame:
@@ -119,8 +161,8 @@ def _case_life(conn: Connection, d: date, today: pd.DataFrame) -> pd.DataFrame:
 
 def _apply_decisions(conn: Connection, d: date, today: pd.DataFrame) -> None:
     """Show inspectors' decisions on cases; suppress EXPLAINED ones while they hold."""
-    decisions = current_decisions(conn)
-    found = [decisions.loc[k] if k in decisions.index else None for k in today["case_key"]]
+    decisions = current_decisions(conn).to_dict("index")  # one lookup per case, not a .loc
+    found = [decisions.get(k) for k in today["case_key"]]
     today["disposition"] = [None if f is None else f["outcome"] for f in found]
     today["disposition_note"] = [None if f is None else f["note"] for f in found]
     today["suppressed"] = [
