@@ -359,3 +359,30 @@ def test_a_failing_task_under_airflow_is_recorded_and_mailed(
     assert "ingest_water.extract failed" in mail["Subject"]
     assert "SS_202509.txt" in _text(mail)
     assert not ID_NUMBER.search(mail.as_string()), "a full ID number reached the email"
+
+
+@pytest.mark.parametrize(("error", "wrapper"), [
+    ("DeliveryError", "AirflowFailException"),  # a bad file: fail at once, no retry
+    ("OSError", "RedactedError"),               # a transport fault: Airflow's retries apply
+])
+def test_a_failing_step_reaches_the_task_log_masked_and_unchained(error: str, wrapper: str) -> None:
+    """Airflow prints the exception and its chain outside our logging filter: neither may hold an ID."""
+    import traceback
+
+    from safetynet.orchestration.tasks import _fail_fast
+    from safetynet.sources.drops import DeliveryError
+
+    kind = {"DeliveryError": DeliveryError, "OSError": OSError}[error]
+
+    @_fail_fast
+    def step() -> dict:
+        raise kind(f"SS_202509.txt row 7: holder {FULL_ID} appears twice")
+
+    with pytest.raises(Exception) as caught:
+        step()
+    printed = "".join(traceback.format_exception(caught.value))
+    assert type(caught.value).__name__ == wrapper
+    assert FULL_ID not in printed and MASKED_ID in printed
+    assert "in step" in printed  # the original frames are kept for debugging
+    summary = alerts.summarize_failure({"exception": caught.value, "dag": None, "ti": None})
+    assert summary.error_class == error and summary.message.startswith("SS_202509.txt row 7")

@@ -101,7 +101,11 @@ class FailureSummary:
 
 
 def _root_cause(error: BaseException) -> BaseException:
-    """The pipeline's own error behind ``AirflowFailException`` (tasks._fail_fast wraps it)."""
+    """The pipeline's own error behind ``AirflowFailException`` (tasks._fail_fast wraps it).
+
+    ``_fail_fast`` does not chain the original (its unmasked text would reach the task
+    log); it names the original class in ``cause_class`` instead.
+    """
     if type(error).__name__ == "AirflowFailException" and error.__cause__ is not None:
         return error.__cause__
     return error
@@ -118,7 +122,8 @@ def summarize_failure(context: Mapping[str, Any]) -> FailureSummary:
     try_number = getattr(ti, "try_number", None)
     if isinstance(error, BaseException):
         cause = _root_cause(error)
-        kind, message = type(cause).__name__, str(cause)
+        kind = getattr(cause, "cause_class", None) or type(cause).__name__
+        message = str(cause).removeprefix(f"{kind}: ")
     else:  # a DAG run's callback: its context names the last failed task, but it is not one
         kind, message = "DagRunFailed", str(context.get("reason") or error or "")
         task_id = try_number = None

@@ -59,11 +59,17 @@ def _report_date(logical_date: datetime | None, dag_run: Any) -> date:
     return report_date(logical_date, getattr(dag_run, "run_after", None))
 
 
+class RedactedError(RuntimeError):
+    """A retryable failure whose message quoted an ID number, re-raised with it masked."""
+
+
 def _fail_fast(step: Callable[P, StepResult]) -> Callable[P, StepResult]:
     """Data and configuration errors fail the task at once: retrying cannot fix a bad file.
 
     Transport faults (a dropped connection, a timeout) keep Airflow's retries with
     back-off; a refused host key, a bad delivery or a failed validation do not.
+    Either way the message that reaches the task log has its ID numbers masked,
+    and the original exception is not chained (its text would be printed too).
     """
 
     @functools.wraps(step)
@@ -71,11 +77,20 @@ def _fail_fast(step: Callable[P, StepResult]) -> Callable[P, StepResult]:
         try:
             return step(*args, **kwargs)
         except Exception as exc:
+            from safetynet.privacy import mask_text
+
+            said = f"{type(exc).__name__}: {exc}"
+            told = mask_text(said)  # the task log prints this text outside our logging filter
             if getattr(exc, "retryable", None) is False or type(exc).__name__ in PERMANENT:
                 from airflow.sdk.exceptions import AirflowFailException
 
-                raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
-            raise
+                failure: Exception = AirflowFailException(told)
+            elif told != said:
+                failure = RedactedError(told)
+            else:
+                raise
+            failure.cause_class = type(exc).__name__  # type: ignore[attr-defined]
+            raise failure.with_traceback(exc.__traceback__) from None
 
     return run
 

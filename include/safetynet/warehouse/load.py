@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Table, delete, func, insert, select, text
 
 from safetynet.config import Config
 from safetynet.faults import fault_point
+from safetynet.privacy import mask_text
 from safetynet.progress import stage
 from safetynet.warehouse.bulk import insert_frame
 from safetynet.warehouse.engine import get_engine, migrate
@@ -139,7 +140,7 @@ def record_failure(cfg: Config, source: str, error: BaseException) -> None:
     engine = get_engine(cfg.warehouse_url)
     migrate(engine)
     now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-    message = f"{type(error).__name__}: {error}"[:500]
+    message = mask_text(f"{type(error).__name__}: {error}")[:500]  # shown on the status page
     with engine.begin() as conn:
         state = conn.execute(select(meta_source_state).where(
             meta_source_state.c.source == source)).mappings().first()
