@@ -53,6 +53,24 @@ def test_case_csv_matches_the_contract(published: Path) -> None:
         assert r["report_date"] == D.isoformat()
 
 
+def test_every_row_is_a_lead_with_its_rule_version_and_traceable_snapshots(published: Path) -> None:
+    """Issue 9: a case names the rule version and the exact deliveries it was found in."""
+    rows = _csv_rows(_folder(published) / "mismatches_20261120.csv")
+    rules = {r.code: r for r in RULES}
+    with get_engine(load_config(published).warehouse_url).connect() as conn:
+        files = {(s, f"{n}#{h[:12]}") for s, n, h in conn.execute(text(
+            "SELECT source, file_name, sha256 FROM meta_file WHERE outcome = 'loaded'"))}
+        batches = {(s, f"batch {b}") for s, b in conn.execute(text(
+            "SELECT DISTINCT source, batch_id FROM meta_load_log"))}
+    assert {r["rule_code"] for r in rows} == set(rules)
+    for r in rows:
+        assert r["summary"].endswith("待核实。") and r["rule_version"] == rules[r["rule_code"]].version
+        parts = [p.split(":", 1) for p in r["source_snapshot"].split("; ")]
+        assert [s for s, _ in parts] == list(rules[r["rule_code"]].sources)
+        for source, snapshot in parts:
+            assert (source, snapshot) in files | batches, (r["rule_code"], source, snapshot)
+
+
 def test_workbook_sheets_headers_panes_filters_and_cases(published: Path) -> None:
     wb = openpyxl.load_workbook(_folder(published) / "mismatches_20261120.xlsx")
     assert wb.sheetnames[0] == "汇总"

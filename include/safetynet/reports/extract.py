@@ -21,7 +21,8 @@ from safetynet.warehouse.schema import meta_source_state, ref_region
 
 EXTRACT_COLUMNS = ["case_key", "rule_code", "rule_name", "severity", "status", "first_seen",
                    "report_date", "township_code", "township_name", "household_id", "id_number",
-                   "name", "summary", "evidence", "disposition", "disposition_note"]
+                   "name", "summary", "evidence", "disposition", "disposition_note", "rule_version",
+                   "source_snapshot"]
 SOURCE_NAMES = ("civil_affairs", "personnel", "property", "electricity", "water")
 
 

@@ -26,6 +26,7 @@ HEADERS = [  # (extract column, Chinese header, width)
     ("household_id", "家庭编号", 18), ("id_number", "身份证号码", 21), ("name", "姓名", 10),
     ("summary", "疑点说明（线索，待核实）", 60), ("evidence", "证据（JSON）", 60),
     ("disposition", "核查结论", 12), ("disposition_note", "核查说明", 30),
+    ("rule_version", "规则版本", 9), ("source_snapshot", "数据来源批次", 48),
 ]
 STATUS_ZH = {"NEW": "新增", "OPEN": "持续", "RESOLVED": "已消除"}
 SOURCE_ZH = {"civil_affairs": "社会救助系统", "personnel": "组织人事", "property": "不动产登记",

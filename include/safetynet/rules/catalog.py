@@ -37,7 +37,7 @@ def _r01_evidence(rows: list[Row]) -> dict:
 
 R01 = Rule(
     code="R01", name="DECEASED_BENEFICIARY", name_zh="死亡仍享受待遇", severity="high",
-    subject="person",
+    sources=("civil_affairs",), subject="person",
     query="""
         WITH ben AS (
             SELECT id_norm, name, household_id, region_code, 'member' AS via
@@ -76,7 +76,7 @@ def _r08_evidence(rows: list[Row]) -> dict:
 
 R08 = Rule(
     code="R08", name="DUPLICATE_BENEFIT", name_zh="重复享受救助", severity="high",
-    subject="person",
+    sources=("civil_affairs",), subject="person",
     query="""
         SELECT 'R08:' || m.id_norm AS case_key, m.id_norm AS id_number, m.name, m.household_id,
                m.region_code, m.program
@@ -93,7 +93,7 @@ R08 = Rule(
 
 R02 = Rule(
     code="R02", name="PUBLIC_PAYROLL_MEMBER", name_zh="财政供养人员享受救助", severity="high",
-    subject="person",
+    sources=("civil_affairs", "personnel"), subject="person",
     query="""
         SELECT 'R02:' || m.id_norm AS case_key, m.id_norm AS id_number, m.name, m.household_id,
                m.region_code, m.benefit_from, s.employer, s.employer_kind, s.post,
@@ -113,7 +113,7 @@ R02 = Rule(
 
 R03 = Rule(
     code="R03", name="CADRE_RELATIVE_UNFILED", name_zh="村居干部及近亲属享受救助未备案",
-    severity="medium", subject="person",
+    severity="medium", sources=("civil_affairs", "personnel"), subject="person",
     query="""
         WITH hits AS (
             SELECT m.id_norm, m.name, m.household_id, m.region_code, 'cadre' AS role,
@@ -156,7 +156,7 @@ _STANDING = """p.id_kind = '身份证' AND p.owner_id_problem IS NULL AND p.owne
 
 R04 = Rule(
     code="R04", name="MULTIPLE_HOMES", name_zh="家庭名下多套住房", severity="medium",
-    subject="household",
+    sources=("civil_affairs", "property"), subject="household",
     query=f"""
         WITH owned AS (
             SELECT DISTINCT m.household_id, p.unit_no, p.use, p.area, p.location
@@ -180,7 +180,7 @@ R04 = Rule(
 
 R05 = Rule(
     code="R05", name="NON_RESIDENTIAL_PROPERTY", name_zh="名下有经营性房产", severity="medium",
-    subject="person",
+    sources=("civil_affairs", "property"), subject="person",
     query=f"""
         SELECT DISTINCT 'R05:' || m.id_norm AS case_key, m.id_norm AS id_number, m.name,
                m.household_id, m.region_code, p.unit_no, p.use, p.area, p.location
@@ -203,7 +203,7 @@ _HOUSEHOLD_UTILITY = """
 
 R06 = Rule(
     code="R06", name="HIGH_ELECTRICITY", name_zh="用电量异常偏高", severity="low",
-    subject="household",
+    sources=("civil_affairs", "electricity"), subject="household",
     query="""
         WITH monthly AS (
             SELECT household_id, month, SUM(usage) AS kwh FROM tmp_utility_link
@@ -221,7 +221,7 @@ R06 = Rule(
 
 R07 = Rule(
     code="R07", name="VACANT_DWELLING", name_zh="疑似长期无人居住", severity="medium",
-    subject="household",
+    sources=("civil_affairs", "electricity", "water"), subject="household",
     query="""
         WITH monthly AS (
             SELECT source, household_id, month, SUM(usage) AS amount FROM tmp_utility_link
@@ -246,7 +246,8 @@ R07 = Rule(
 )
 
 R09 = Rule(
-    code="R09", name="INVALID_ID", name_zh="身份证号码无效", severity="low", subject="record",
+    code="R09", name="INVALID_ID", name_zh="身份证号码无效", severity="low",
+    sources=("civil_affairs",), subject="record",
     query="""
         SELECT 'R09:' || m.household_id || ':' || COALESCE(m.id_raw, '') AS case_key,
                m.id_raw AS id_number, m.name, m.household_id, m.region_code,
@@ -266,7 +267,7 @@ R09 = Rule(
 
 R10 = Rule(
     code="R10", name="UNDERAGE_ELDERLY_ALLOWANCE", name_zh="高龄津贴年龄不符", severity="medium",
-    subject="person",
+    sources=("civil_affairs",), subject="person",
     query="""
         SELECT 'R10:' || a.id_norm AS case_key, a.id_norm AS id_number, a.name, NULL AS household_id,
                a.region_code, a.allowance_id, a.id_birth, :d AS report_date

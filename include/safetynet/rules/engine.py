@@ -28,13 +28,15 @@ from safetynet.progress import stage
 from safetynet.rules.catalog import RULES
 from safetynet.rules.coverage import build_coverage, drop_coverage, sql
 from safetynet.rules.registry import Row, Rule
+from safetynet.rules.snapshots import rule_snapshot, snapshot_ids
 from safetynet.warehouse.bulk import insert_frame
 from safetynet.warehouse.engine import get_engine, migrate
 from safetynet.warehouse.regions import load_regions
 from safetynet.warehouse.schema import mart_case_day
 
 CASE_COLUMNS = ["case_key", "rule_code", "status", "first_seen", "township_code",
-                "household_id", "id_number", "name", "summary", "evidence"]
+                "household_id", "id_number", "name", "summary", "evidence", "rule_version",
+                "source_snapshot"]
 
 
 def rule_params(cfg: Config, d: date) -> dict:
@@ -72,17 +74,20 @@ def evaluate_rules(cfg: Config, d: date) -> dict:
         inbox = load_dispositions(conn, cfg, d)
         params = rule_params(cfg, d)
         params.update(utility_windows(conn, d, int(cfg.rules["utility_window_months"])))
+        ids = snapshot_ids(conn)
+        snapshots = {r.code: rule_snapshot(ids, r.sources) for r in RULES}
         build_coverage(conn, params)
-        found = [_run_rule(conn, rule, params, townships) for rule in RULES]
+        found = [_run_rule(conn, rule, params, townships, snapshots[rule.code]) for rule in RULES]
         drop_coverage(conn)
         today = pd.concat(found, ignore_index=True) if found else pd.DataFrame()
-        statuses = _case_life(conn, d, today)
+        statuses = _case_life(conn, d, today, snapshots)
     counts = statuses.groupby(["rule_code", "status"]).size()
     return {"report_date": d.isoformat(), "cases": len(statuses), "dispositions": inbox,
             "by_rule_status": {f"{r}/{s}": int(n) for (r, s), n in counts.items()}}
 
 
-def _run_rule(conn: Connection, rule: Rule, params: dict, townships: dict[str, str]) -> pd.DataFrame:
+def _run_rule(conn: Connection, rule: Rule, params: dict, townships: dict[str, str],
+              snapshot: str) -> pd.DataFrame:
     """One rule's cases for D: one row per case key, with its evidence JSON and summary."""
     with stage(f"rule {rule.code}") as st:
         frame = pd.read_sql(sql(rule.query), conn, params=params)
@@ -103,6 +108,7 @@ def _run_rule(conn: Connection, rule: Rule, params: dict, townships: dict[str, s
             "id_number": head["id_number"], "name": head["name"],
             "summary": rule.summary(evidence),
             "evidence": json.dumps(evidence, ensure_ascii=False, sort_keys=True, default=str),
+            "rule_version": rule.version, "source_snapshot": snapshot,
         })
     return pd.DataFrame(cases, columns=[c for c in CASE_COLUMNS if c not in ("status", "first_seen")])
 
@@ -137,8 +143,11 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def _case_life(conn: Connection, d: date, today: pd.DataFrame) -> pd.DataFrame:
-    """Write D's cases with NEW/OPEN status, plus RESOLVED for cases that stopped holding."""
+def _case_life(conn: Connection, d: date, today: pd.DataFrame, snapshots: dict[str, str]) -> pd.DataFrame:
+    """Write D's cases with NEW/OPEN status, plus RESOLVED for cases that stopped holding.
+
+    A RESOLVED case carries the rule version and snapshots in which it no longer held.
+    """
     conn.execute(delete(mart_case_day).where(mart_case_day.c.report_date == d))
     seen = pd.read_sql(text(
         "SELECT case_key, MIN(report_date) AS first_seen FROM mart_case_day "
@@ -152,6 +161,8 @@ def _case_life(conn: Connection, d: date, today: pd.DataFrame) -> pd.DataFrame:
     prev = _previous_open(conn, d)
     gone = prev[~prev["case_key"].isin(today["case_key"])].copy()
     gone["status"] = "RESOLVED"
+    gone["rule_version"] = gone["rule_code"].map({r.code: r.version for r in RULES})
+    gone["source_snapshot"] = gone["rule_code"].map(snapshots)
     out = pd.concat([today, gone[today.columns.intersection(gone.columns)]], ignore_index=True)
     out["report_date"] = d.isoformat()
     out["suppressed"] = out["suppressed"].fillna(0).astype("int64")

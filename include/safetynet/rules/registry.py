@@ -42,6 +42,7 @@ class Rule:
     query: str
     evidence: Callable[[list[Row]], dict]
     summary: Callable[[dict], str]
+    sources: tuple[str, ...]  # the sources its query reads: their snapshot ids go on every case
     version: str = "1"
 
     @property

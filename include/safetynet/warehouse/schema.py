@@ -233,6 +233,7 @@ mart_case_day = Table(
     Column("township_code", String(12)), Column("household_id", String(64)),
     Column("id_number", Text), Column("name", Text), Column("summary", Text),
     Column("evidence", Text),
+    Column("rule_version", String(8)), Column("source_snapshot", Text),  # where a case came from
 )
 core_disposition = Table(
     "core_disposition", metadata,
