@@ -101,9 +101,11 @@ def _record_item(conn: Connection, source: str, item: dict, quarantine: pd.DataF
     name = item["item"]
     scope = (meta_quarantine.c.source == source, meta_quarantine.c.item == name,
              meta_quarantine.c.batch_id == batch["report_date"])  # earlier batches' quarantine is kept
-    if item.get("mode") == "incremental":  # a re-run re-reads from the committed watermark only: keep
-        known = set(conn.execute(select(meta_quarantine.c.raw).where(*scope)).scalars())  # the day's
-        quarantine = quarantine[~quarantine["raw"].isin(known)]  # quarantine, add what is new (#9)
+    if item.get("mode") == "incremental":
+        # A re-run of the day re-reads only from the committed watermark: keep the day's
+        # quarantine and add what is new, or a retry after a crash would lose it.
+        known = set(conn.execute(select(meta_quarantine.c.raw).where(*scope)).scalars())
+        quarantine = quarantine[~quarantine["raw"].isin(known)]
     else:
         conn.execute(delete(meta_quarantine).where(*scope))
     q = quarantine.assign(source=source, item=name, batch_id=batch["report_date"])
