@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 
 
@@ -47,7 +48,44 @@ def _comparisons(results: list[dict]) -> list[str]:
     return out
 
 
-def write_report(results: list[dict], path: Path) -> None:
-    """Write per-scale stage timings, runs, scaling factors, ceiling and peer ratios."""
+def _before_after(results: list[dict], previous: list[dict]) -> list[str]:
+    before = {r["households"]: r for r in previous}
+    out = ["## Before and after (the previous `make bench` on this machine against this one)", "",
+           "| households | full run (s) | peak RSS (MB) | incremental day (s) |", "|---|---|---|---|"]
+    for r in results:
+        b = before.get(r["households"])
+        if b is None:
+            continue
+        pairs = ((b["full"]["total_seconds"], r["full"]["total_seconds"]),
+                 (b["full"]["peak_rss_mb"], r["full"]["peak_rss_mb"]),
+                 (b["incremental"]["total_seconds"], r["incremental"]["total_seconds"]))
+        out.append(f"| {r['households']:,} | " + " | ".join(f"{x} → {y}" for x, y in pairs) + " |")
+    return out if len(out) > 4 else []
+
+
+def write_report(results: list[dict], path: Path, previous: list[dict] | None = None) -> None:
+    """Write per-scale stage timings, runs, scaling factors, ceiling and peer ratios.
+
+    With ``previous`` (the last run's ``bench.json``), a before/after table for the
+    scales both runs measured; the measured effect of each optimisation so far
+    (``bench/optimisations.md``) closes the report.
+    """
     lines = ["# Benchmark", "", *_stage_rows(results), "", *_run_rows(results), "", *_comparisons(results)]
+    if previous:
+        lines += ["", *_before_after(results, previous)]
+    notes = Path(__file__).with_name("optimisations.md")
+    if notes.exists():
+        lines += ["", notes.read_text("utf-8").strip()]
     path.write_text("\n".join(lines) + "\n", "utf-8")
+
+
+def main() -> None:
+    """``python -m bench.report``: rebuild ``bench.md`` from ``bench.json`` (and ``bench.previous.json``)."""
+    results = Path(__file__).with_name("results")
+    previous = results / "bench.previous.json"
+    write_report(json.loads((results / "bench.json").read_text("utf-8")), results / "bench.md",
+                 json.loads(previous.read_text("utf-8")) if previous.exists() else None)
+
+
+if __name__ == "__main__":
+    main()

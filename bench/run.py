@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -79,9 +80,12 @@ def incremental_changes(deployment: Path, rows: int) -> dict:
 
 def bench_scale(households: int, server: str, peer: bool) -> dict:
     """Everything measured at one scale."""
-    source = ROOT / "work" / f"h{households}"
-    if not (source / "config.yaml").exists():
-        generate_deployment(source, households=households, seed=7, report_date=D)
+    pristine = ROOT / "work" / f"h{households}"
+    if not (pristine / "config.yaml").exists():
+        generate_deployment(pristine, households=households, seed=7, report_date=D)
+    source = ROOT / "work" / f"run-h{households}"  # the incremental day changes its copy only
+    shutil.rmtree(source, ignore_errors=True)
+    shutil.copytree(pristine, source, ignore=shutil.ignore_patterns("work-*", "ceiling.csv"))
     config = source / "config.yaml"
     url = fresh_database(server)
     point_at(config, url)
@@ -112,8 +116,12 @@ def main() -> None:
         results.append(bench_scale(n, args.pg, peer=fraction == args.peer_scale))
     out = ROOT / "results"
     out.mkdir(exist_ok=True)
+    previous = None
+    if (out / "bench.json").exists():  # kept for the report's before/after table
+        shutil.copyfile(out / "bench.json", out / "bench.previous.json")
+        previous = json.loads((out / "bench.previous.json").read_text("utf-8"))
     (out / "bench.json").write_text(json.dumps(results, indent=2), "utf-8")
-    write_report(results, out / "bench.md")
+    write_report(results, out / "bench.md", previous)
     print(f"[bench] report: {out / 'bench.md'}", file=sys.stderr)
 
 

@@ -9,6 +9,7 @@ so that secrets stay out of the file.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,10 @@ class Config:
     outbox: str = ""
     inbox: str = ""
     rules: dict[str, Any] = field(default_factory=dict)
+    expected_by: dict[str, str] = field(default_factory=dict)
+    """Per file source, the local time ("HH:MM", Asia/Shanghai) on a run's report date by
+    which its delivery must have arrived; later, the bureau is mailed once
+    (``deliveries: {electricity: {expected_by: "05:00"}}``)."""
 
     @property
     def address_prefixes(self) -> list[str]:
@@ -87,10 +92,35 @@ def load_config(path: str | Path | None = None) -> Config:
             outbox=resolve_location(base, raw["outbox"]["location"]),
             inbox=resolve_location(base, raw["inbox"]["location"]),
             rules={**DEFAULT_RULES, **(raw.get("rules") or {})},
+            expected_by=_expected_by(cfg_path, raw.get("deliveries")),
         )
     except (KeyError, TypeError) as exc:
         raise ConfigError(f"{cfg_path}: missing or malformed setting {exc}") from exc
     return cfg
+
+
+def _expected_by(cfg_path: Path, section: Any) -> dict[str, str]:
+    """``deliveries: {<file source>: {expected_by: "HH:MM"}}``, checked; empty when absent."""
+    out: dict[str, str] = {}
+    if not section:
+        return out
+    if not isinstance(section, dict):
+        raise ConfigError(f"{cfg_path}: 'deliveries' must be a mapping of file sources")
+    for source, setting in section.items():
+        if source not in FILE_SOURCES:
+            raise ConfigError(f"{cfg_path}: deliveries.{source}: not a file source "
+                              f"(expected one of {list(FILE_SOURCES)})")
+        value = (setting or {}).get("expected_by") if isinstance(setting, dict) else None
+        if value is None:
+            continue
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+            value = f"{value // 60:02d}:{value % 60:02d}"  # YAML 1.1 reads unquoted 05:00 as 300
+        text = str(value).strip()
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", text):
+            raise ConfigError(f"{cfg_path}: deliveries.{source}.expected_by must be a local time "
+                              f"HH:MM, got {value!r}")
+        out[source] = text
+    return out
 
 
 def _resolve_path(base: Path, value: str) -> Path:

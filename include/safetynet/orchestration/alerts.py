@@ -1,6 +1,6 @@
 """Failures and missed deadlines: recorded in the warehouse, then sent to whoever is on call.
 
-Two entry points, both safe to call from Airflow and free of personal data:
+Three entry points, all safe to call from Airflow and free of personal data:
 
 * :func:`handle_task_failure` — what every task's failure callback does
   (``defaults.on_failure_callback``, a plain function: a ``BaseNotifier`` as a
@@ -8,7 +8,10 @@ Two entry points, both safe to call from Airflow and free of personal data:
 * :func:`publish_deadline_missed` — the ``async def`` that the triggerer runs
   when ``daily_report`` has not published by its deadline (a ``DeadlineAlert``
   with an ``AsyncCallback`` naming it; it must be importable on the triggerer,
-  which it is wherever ``include/`` is on ``PYTHONPATH``).
+  which it is wherever ``include/`` is on ``PYTHONPATH``);
+* :func:`delivery_missing` — what the delivery sensor calls when a file source's
+  delivery is not there at its configured cut-off (``deliveries.<source>.expected_by``),
+  once per run.
 
 Each writes one row to the warehouse table ``meta_task_failure`` (the message
 with ID numbers masked by :func:`safetynet.privacy.mask_text`) and passes a
@@ -57,6 +60,7 @@ DEFAULT_SMTP_CONN_ID = "smtp_default"
 DEFAULT_NOTIFIERS = "safetynet.orchestration.alerts.EmailNotifier"
 MAX_MESSAGE = 500
 DEADLINE_MISSED = "DeadlineMissed"
+DELIVERY_MISSING = "DeliveryMissing"
 
 
 def redact(text: str, limit: int = MAX_MESSAGE) -> str:
@@ -81,6 +85,8 @@ class FailureSummary:
         """The alert's one-line subject."""
         if self.error_class == DEADLINE_MISSED:
             return f"[safetynet] {self.dag_id} missed its deadline ({self.run_id})"
+        if self.error_class == DELIVERY_MISSING:
+            return f"[safetynet] {self.dag_id}: expected delivery missing at its cut-off ({self.run_id})"
         return f"[safetynet] {self.dag_id}.{self.task_id or '-'} failed ({self.run_id})"
 
     def body(self) -> str:
@@ -320,3 +326,51 @@ async def publish_deadline_missed(context: Mapping[str, Any] | None = None, **kw
                   redact(str(exc), 200))
     await asyncio.to_thread(notify, summary)
     return f"recorded and notified: {summary.subject()}"
+
+
+def delivery_missing(*, dag_id: str, task_id: str, run_id: str | None, source: str, expected: str,
+                     location: str, cutoff: str, report_date: str,
+                     config_path: str | None = None) -> bool:
+    """An expected delivery has not arrived by its cut-off: record it and mail it, once per run.
+
+    Called by the delivery sensor on every check after the cut-off
+    (``deliveries.<source>.expected_by``) while the file is still missing; the row in
+    ``meta_task_failure`` (``error_class = 'DeliveryMissing'``) is what makes the
+    alert go out only once per run. The sensor keeps waiting: the file may still come,
+    and its own time-out fails the task later. Returns True when it alerted now.
+    Never raises.
+    """
+    from sqlalchemy import select
+
+    from safetynet.config import load_config
+    from safetynet.warehouse.engine import get_engine, migrate
+    from safetynet.warehouse.schema import meta_task_failure
+
+    t = meta_task_failure
+    try:
+        engine = get_engine(load_config(config_path).warehouse_url)
+        migrate(engine)
+        same_run = t.c.run_id == run_id if run_id is not None else t.c.run_id.is_(None)
+        with engine.connect() as conn:
+            done = conn.execute(select(t.c.failed_at).where(
+                t.c.dag_id == dag_id, same_run, t.c.error_class == DELIVERY_MISSING).limit(1)).first()
+        if done is not None:
+            return False
+        summary = FailureSummary(
+            dag_id=dag_id, task_id=task_id, run_id=run_id, try_number=None,
+            error_class=DELIVERY_MISSING,
+            message=redact(
+                f"{source}: expected {expected} in {location}; not there at the cut-off "
+                f"{cutoff} (Asia/Shanghai) of {report_date} (deliveries.{source}.expected_by). "
+                "Ask the department whether the file was sent. The ingest keeps waiting until its "
+                "sensor times out and loads the file as soon as it and its .ok marker are there."),
+            failed_at=_now())
+        log.error("safetynet delivery missing: dag=%s run=%s source=%s cut-off=%s",
+                  dag_id, run_id or "-", source, cutoff)
+        record_failure(summary, config_path)
+    except Exception as exc:
+        log.error("could not record the missing delivery: %s: %s", type(exc).__name__,
+                  redact(str(exc), 200))
+        return False
+    notify(summary)
+    return True

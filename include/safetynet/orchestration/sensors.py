@@ -13,6 +13,10 @@ expects:
 The sensor runs in ``reschedule`` mode: between checks it gives its worker slot
 back. When it times out, the failure names the file, the month or dates and the
 location that was searched, so whoever is on call can ask the right department.
+With ``deliveries.<source>.expected_by`` ("HH:MM" local time) in the configuration,
+a check after that time on the run's report date that still finds nothing mails the
+bureau once per run (:func:`safetynet.orchestration.alerts.delivery_missing`) and
+keeps waiting.
 ``sftp://`` locations are listed through :mod:`safetynet.transport` (pinned host
 key, key login); a fault that a retry may fix (a dropped connection) counts as
 "not there yet", a refused host key or login fails the task at once.
@@ -26,7 +30,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +82,18 @@ def expected_delivery(source: str, report_date: date) -> ExpectedDelivery:
     raise ValueError(f"source {source!r} has no file deliveries; expected one of {SOURCES_WITH_MARKERS}")
 
 
+def past_cutoff(report_date: date, cutoff: str, now: datetime | None = None) -> bool:
+    """True once local time (Asia/Shanghai) is at or after ``cutoff`` ("HH:MM") on ``report_date``."""
+    from zoneinfo import ZoneInfo
+
+    from safetynet.orchestration.defaults import TIMEZONE
+
+    zone = ZoneInfo(TIMEZONE)
+    hours, minutes = (int(x) for x in cutoff.split(":"))
+    due = datetime.combine(report_date, time(hours, minutes), tzinfo=zone)
+    return (now or datetime.now(zone)) >= due
+
+
 def find_delivery(location: str, expected: ExpectedDelivery) -> str | None:
     """The name of an expected file present with its ``.ok`` marker at ``location``, else None.
 
@@ -123,8 +139,10 @@ class DeliveryMarkerSensor(BaseSensorOperator):
         from safetynet.orchestration.tasks import config_path, report_date_of
         from safetynet.transport import TransportError
 
-        expected = expected_delivery(self.source, report_date_of(context))
-        location = load_config(config_path()).sources[self.source]
+        day = report_date_of(context)
+        expected = expected_delivery(self.source, day)
+        cfg = load_config(config_path())
+        location = cfg.sources[self.source]
         self._waiting_for = f"{expected.describe()} in {location}"
         try:
             found = find_delivery(location, expected)
@@ -139,9 +157,26 @@ class DeliveryMarkerSensor(BaseSensorOperator):
             return False
         if found is None:
             log.info("waiting for %s", self._waiting_for)
+            cutoff = cfg.expected_by.get(self.source)
+            if cutoff and past_cutoff(day, cutoff):
+                self._alert_missing(context, expected, location, cutoff, day)
             return False
         log.info("%s: %s is complete", self.source, found)
         return True
+
+    def _alert_missing(self, context: Any, expected: ExpectedDelivery, location: str, cutoff: str,
+                       day: date) -> None:
+        """Mail the bureau (once per run) that the delivery is not there at its cut-off."""
+        from safetynet.orchestration.alerts import delivery_missing
+        from safetynet.orchestration.tasks import config_path
+
+        ti = context.get("ti")
+        dag_id = getattr(context.get("dag"), "dag_id", None) or getattr(ti, "dag_id", None)
+        delivery_missing(
+            dag_id=str(dag_id or f"ingest_{self.source}"), task_id=self.task_id,
+            run_id=context.get("run_id") or getattr(ti, "run_id", None), source=self.source,
+            expected=expected.describe(), location=location, cutoff=cutoff,
+            report_date=day.isoformat(), config_path=config_path())
 
     def execute(self, context: Any) -> Any:
         """Run the sensor; on time-out, say which delivery was expected where."""

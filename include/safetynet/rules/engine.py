@@ -34,6 +34,7 @@ from safetynet.warehouse.engine import get_engine, migrate
 from safetynet.warehouse.regions import load_regions
 from safetynet.warehouse.schema import mart_case_day
 
+WORK_MEM = "128MB"
 CASE_COLUMNS = ["case_key", "rule_code", "status", "first_seen", "township_code",
                 "household_id", "id_number", "name", "summary", "evidence", "rule_version",
                 "source_snapshot"]
@@ -70,6 +71,8 @@ def evaluate_rules(cfg: Config, d: date) -> dict:
     engine = get_engine(cfg.warehouse_url)
     migrate(engine)
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # hash joins over the readings in memory, not on disk
+            conn.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
         townships = load_regions(conn, cfg.regions_file)
         inbox = load_dispositions(conn, cfg, d)
         params = rule_params(cfg, d)

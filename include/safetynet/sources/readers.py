@@ -8,17 +8,21 @@ encoding, the exact header, a non-empty and complete file. A failure raises
 from __future__ import annotations
 
 import io
+import itertools
 import re
 from collections.abc import Iterator
+from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
+from python_calamine import CalamineWorkbook
 from sqlalchemy import Engine, inspect, text
 
 from safetynet.sources.drops import DeliveryError
 from safetynet.sources.specs import TableSpec
+from safetynet.transforms._common import to_text
 
 
 def check_header(found: list[str], spec: TableSpec, where: str) -> None:
@@ -47,8 +51,17 @@ def read_text_file(path: Path, spec: TableSpec) -> pd.DataFrame:
     text_ = _decode(data, encoding, path.name)
     if not text_.endswith(("\n", "\r")):
         raise DeliveryError(f"{path.name}: the file is truncated (its last line is incomplete)")
-    header = text_.splitlines()[0].lstrip("\ufeff").split(sep)
-    check_header([h.strip() for h in header], spec, path.name)
+    header = [h.strip() for h in text_.splitlines()[0].lstrip("\ufeff").split(sep)]
+    try:
+        check_header(header, spec, path.name)
+    except DeliveryError as exc:
+        if set(header) & set(spec.columns) or all(c.isascii() for c in spec.columns):
+            raise
+        # A Chinese header with not one contract column in it: decoding gave other characters
+        # (a Big5 or other non-GB export that happens to be valid GB18030 bytes).
+        raise DeliveryError(f"{exc}. None of the contract's columns is there: is the file in "
+                            f"another encoding than {encoding.upper()}? Ask the sender to re-export "
+                            f"it in {encoding.upper()}") from None
     try:
         frame = _read_arrow(text_, sep)
     except pa.ArrowInvalid:  # ragged rows and other oddities: pandas' reader decides as before
@@ -101,31 +114,84 @@ def _decode(data: bytes, encoding: str, name: str) -> str:
 
 
 def read_xlsx(path: Path, spec: TableSpec) -> pd.DataFrame:
-    """Read the registry snapshot's sheet with calamine (values as delivered).
+    """Read the registry snapshot's sheet with calamine, every value as delivered, as text.
 
     A snapshot larger than one sheet (1,048,575 rows) continues on sheets named
     like the first with a number appended (``权利人信息2``, ``权利人信息3``); they are
-    read in order, each with the contract's header.
+    read in order, each with the contract's header. Rows are taken in blocks and
+    each block's cells become Arrow-backed text at once (as ``pandas.read_excel``
+    would give them, then rendered like :func:`safetynet.transforms.to_text`), so
+    a two-million-row snapshot never exists as twenty million Python objects.
     """
     if path.stat().st_size == 0:
         raise DeliveryError(f"{path.name}: the file is empty")
     sheet = spec.extra["sheet"]
     try:
-        book = pd.ExcelFile(path, engine="calamine")
+        book = CalamineWorkbook.from_path(str(path))
         names = [n for n in book.sheet_names if n == sheet or re.fullmatch(re.escape(sheet) + r"\d+", n)]
         if sheet not in names:
             raise DeliveryError(f"{path.name}: no sheet named {sheet!r} (found {book.sheet_names})")
         names.sort(key=lambda n: (len(n), n))
-        frames = [book.parse(n, dtype=object, header=0) for n in names]
+        frames = [frame for n in names for frame in _sheet_blocks(book, n, spec, path.name)]
     except DeliveryError:
         raise
     except Exception as exc:  # zip/xml errors from a truncated or corrupt workbook
         raise DeliveryError(
             f"{path.name}: not a readable XLSX workbook (truncated or corrupt: {type(exc).__name__})"
         ) from exc
-    for name, frame in zip(names, frames, strict=True):
-        check_header([str(c).strip() for c in frame.columns], spec, f"{path.name} sheet {name}")
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+XLSX_BLOCK = 100_000
+XLSX_MISSING = frozenset({  # cells pandas.read_excel reads as missing (its default na_values)
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"})
+
+
+def _sheet_blocks(book: CalamineWorkbook, name: str, spec: TableSpec, file: str) -> Iterator[pd.DataFrame]:
+    rows = book.get_sheet_by_name(name).iter_rows()
+    header = [str(c).strip() for c in next(rows, [])]
+    check_header(header, spec, f"{file} sheet {name}")
+    empty = True
+    while block := list(itertools.islice(rows, XLSX_BLOCK)):
+        empty = False
+        cells = pd.DataFrame([[_cell(v) for v in row] for row in block], columns=header, dtype=object)
+        yield cells.apply(to_text)
+    if empty:
+        yield pd.DataFrame({c: pd.Series(dtype="string") for c in header})
+
+
+def _cell(value: object) -> object:
+    """One cell as ``pandas.read_excel(engine="calamine", dtype=object)`` gives it."""
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    if isinstance(value, str):
+        return None if value in XLSX_MISSING else value
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day)
+    return value
+
+
+def check_table_columns(found: list[str], spec: TableSpec) -> None:
+    """Fail unless a source table has exactly the contract's columns (in any order).
+
+    An added column is refused like a missing one (issue #9): it is how a renamed
+    column shows up next to the missing old name, and a department that starts
+    delivering a new field (or moves data into it) needs a contract change, not a
+    silently ignored column. Names are compared case-insensitively, as SQL does.
+    Deliberately not configurable: accepting a new column means declaring it in
+    ``specs.py`` (or confirming with the department that it is to be ignored).
+    """
+    have = {c.lower() for c in found}
+    want = {c.lower() for c in spec.columns}
+    missing = [c for c in spec.columns if c.lower() not in have]
+    unexpected = [c for c in found if c.lower() not in want]
+    if not missing and not unexpected:
+        return
+    detail = [f"missing columns {missing}"] if missing else []
+    detail += [f"unexpected columns {unexpected}"] if unexpected else []
+    raise DeliveryError(f"table {spec.name}: columns do not match the contract: {'; '.join(detail)}; "
+                        "nothing of the source was loaded")
 
 
 def read_db_table(engine: Engine, spec: TableSpec, since: object = None,
@@ -135,10 +201,7 @@ def read_db_table(engine: Engine, spec: TableSpec, since: object = None,
     With ``since``, only rows at or after the ``updated_at`` watermark (re-reading
     the boundary is harmless: loads upsert) or after the last loaded id.
     """
-    cols = [c["name"] for c in inspect(engine).get_columns(spec.name)]
-    missing = [c for c in spec.columns if c not in cols]
-    if missing:
-        raise DeliveryError(f"table {spec.name}: missing columns {missing}")
+    check_table_columns([c["name"] for c in inspect(engine).get_columns(spec.name)], spec)
     sql = f"SELECT {', '.join(spec.columns)} FROM {spec.name}"
     params = {}
     if since is not None and spec.watermark:

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 
-from safetynet.warehouse.schema import metadata
+from safetynet.warehouse.schema import RETIRED_INDEXES, metadata
 
 
 @lru_cache(maxsize=16)
@@ -75,4 +75,6 @@ def _migrate_in(conn: Connection) -> list[str]:
                 conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
                 changes.append(f"{table.name}.{column.name}")
     metadata.create_all(conn, checkfirst=True)
+    for name in RETIRED_INDEXES:
+        conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
     return sorted(set(metadata.tables) - existing) + changes

@@ -11,17 +11,20 @@ warehouse exactly as before.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from sqlalchemy import Connection, Table, delete, func, insert, select, text
 
 from safetynet.config import Config
 from safetynet.faults import fault_point
 from safetynet.privacy import mask_text
 from safetynet.progress import stage
-from safetynet.warehouse.bulk import insert_frame
+from safetynet.warehouse.bulk import CHUNK_ROWS, insert_frame
 from safetynet.warehouse.engine import get_engine, migrate
 from safetynet.warehouse.indexes import deferred_indexes
 from safetynet.warehouse.schema import (
@@ -55,11 +58,12 @@ def load_batch(cfg: Config, batch: dict) -> dict:
     with engine.begin() as conn, stage(f"load {source}") as st, deferred_indexes(conn, sizes):
         for item in batch["items"]:
             stem = item["item"].replace("/", "_")
-            rows = pd.read_parquet(folder / f"{stem}.rows.parquet")
+            staged = folder / f"{stem}.rows.parquet"
             quarantine = pd.read_parquet(folder / f"{stem}.quarantine.parquet")
             table = metadata.tables[item["target"]]
-            _replace_scope(conn, source, item, table, rows)
-            insert_frame(conn, table, rows)
+            _replace_scope(conn, source, item, table, staged)
+            for rows in _row_batches(staged):
+                insert_frame(conn, table, rows)
             fault_point("load.copy")
             _record_item(conn, source, item, quarantine, batch, now)
             st.advance(item["loaded"])
@@ -73,11 +77,17 @@ def load_batch(cfg: Config, batch: dict) -> dict:
             **totals}
 
 
-def _replace_scope(conn: Connection, source: str, item: dict, table: Table,
-                   rows: pd.DataFrame) -> None:
+def _row_batches(staged: Path) -> Iterator[pd.DataFrame]:
+    """A staged item's rows in batches of ``CHUNK_ROWS``: an item is never whole in memory."""
+    for batch in pq.ParquetFile(staged).iter_batches(batch_size=CHUNK_ROWS):
+        yield pa.Table.from_batches([batch]).to_pandas()
+
+
+def _replace_scope(conn: Connection, source: str, item: dict, table: Table, staged: Path) -> None:
     """Delete what the item supersedes: upserted keys, a utility month, or everything."""
     if item.get("mode") == "incremental":
-        keys = rows[["row_key"]].drop_duplicates() if len(rows) else pd.DataFrame({"row_key": []})
+        keys = (pd.read_parquet(staged, columns=["row_key"]).drop_duplicates() if item["loaded"]
+                else pd.DataFrame({"row_key": []}))
         conn.execute(delete(stg_batch_key))
         insert_frame(conn, stg_batch_key, keys)
         conn.execute(delete(table).where(table.c.row_key.in_(select(stg_batch_key.c.row_key))))

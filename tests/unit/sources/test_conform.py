@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from pathlib import Path
 
+import pandas as pd
+import pytest
+
+from safetynet.config import Config, load_config
 from safetynet.sources.conform import conform
+from safetynet.sources.drops import DeliveryError
+from safetynet.sources.extract import check_unparsed_share
 from safetynet.sources.specs import ELECTRICITY, PROPERTY
 from safetynet.transforms import check_char
 
@@ -53,3 +59,34 @@ def test_quarantined_rows_keep_the_raw_row_and_the_failing_column() -> None:
     q = conform(raw, PROPERTY, PREFIXES).quarantine.iloc[0]
     assert (q["row_number"], q["column_name"], q["reason"]) == (2, "登记时间", "unparseable date")
     assert "2020年13月1日" in q["raw"]
+
+
+def _config(tmp_path: Path, extra: str = "") -> Config:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "region: {province: 江西省, city: 上饶市, county: 广丰区}\nregions_file: regions.csv\n"
+        "warehouse: sqlite:///w.db\nsources:\n  civil_affairs: {url: 'sqlite:///c.db'}\n"
+        "  personnel: {url: 'sqlite:///p.db'}\n  property: {location: p}\n  electricity: {location: e}\n"
+        "  water: {location: w}\noutbox: {location: o}\ninbox: {location: i}\n" + extra, "utf-8")
+    return load_config(path)
+
+
+def test_a_retyped_column_is_refused_not_quarantined_away(tmp_path: Path) -> None:
+    """Every usage now text: conform would quarantine every row and load an empty month."""
+    raw = _power([(f"E{i}", "李四", "", "a", "202610", f"约{i}度") for i in range(40)])
+    c = conform(raw, ELECTRICITY, PREFIXES)
+    assert c.loaded == 0 and len(c.quarantine) == 40
+    with pytest.raises(DeliveryError, match=r"DL_202610\.csv: column '本月电量' failed in 40 of 40 rows "
+                                            r"\(unparseable number\)"):
+        check_unparsed_share(_config(tmp_path), c, "DL_202610.csv")
+
+
+def test_dirt_below_the_ceiling_and_small_items_are_quarantined_as_usual(tmp_path: Path) -> None:
+    """Row-level dirt stays row-level: 2 of 40 bad rows, or a 10-row delta with every row bad."""
+    some = _power([(f"E{i}", "李四", "", "a", "202610", "x" if i < 2 else str(i)) for i in range(40)])
+    check_unparsed_share(_config(tmp_path), conform(some, ELECTRICITY, PREFIXES), "DL_202610.csv")
+    few = _power([(f"E{i}", "李四", "", "a", "202610", "x") for i in range(10)])
+    check_unparsed_share(_config(tmp_path), conform(few, ELECTRICITY, PREFIXES), "DL_202610.csv")
+    strict = _config(tmp_path, "validation: {row_failure_ceiling: 0.01}\n")
+    with pytest.raises(DeliveryError, match="2 of 40 rows"):
+        check_unparsed_share(strict, conform(some, ELECTRICITY, PREFIXES), "DL_202610.csv")

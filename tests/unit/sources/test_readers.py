@@ -76,3 +76,79 @@ def test_registry_snapshot_continues_on_numbered_sheets(tmp_path: Path) -> None:
     path = tmp_path / "BDC_QLR_20261120.xlsx"
     wb.save(path)
     assert list(read_xlsx(path, PROPERTY)["不动产单元号"]) == ["U1", "U2"]
+
+
+# --------------------------------------------------------------------------- encodings (issue #9)
+
+WATER_HEADER = "ACCOUNT_NO|HOLDER_NAME|HOLDER_ID|ADDRESS|PERIOD|USAGE_M3\n"
+BIG5 = str.maketrans("户电张证码丰号", "戶電張證碼豐號")  # the same text as a Big5 exporter writes it
+
+
+def test_every_rare_character_round_trips_through_gb18030(tmp_path: Path) -> None:
+    """Extension A and B characters outside GBK (two- and four-byte GB18030 codes) read exactly."""
+    names = ["𠮷", "𡈼野", "王䶮", "㐂"]
+    rows = "".join(f"E{i},{n},,永丰街道{i}号,202610,1\n" for i, n in enumerate(names))
+    frame = read_text_file(_write(tmp_path / "DL_202610.csv", POWER_HEADER + rows), ELECTRICITY)
+    assert list(frame["户名"]) == names
+
+
+@pytest.mark.parametrize(("spec", "name", "data", "problem"), [
+    (ELECTRICITY, "DL_202610.csv", (POWER_HEADER + ROW).encode("utf-16"), "not valid GB18030 at byte 0"),
+    (ELECTRICITY, "DL_202610.csv", (POWER_HEADER + ROW).encode("utf-8-sig"),
+     "the file is UTF-8 but the contract says GB18030"),
+    # mostly UTF-8, one row pasted from a GB18030 export: neither encoding reads it all
+    (ELECTRICITY, "DL_202610.csv", (POWER_HEADER + ROW).encode("utf-8") + ROW.encode("gb18030"),
+     "not valid GB18030 at byte"),
+    # Big5 bytes that are valid GB18030: decoding "works" and gives mojibake; the header says so
+    (ELECTRICITY, "DL_202610.csv", (POWER_HEADER + ROW).translate(BIG5).encode("big5"),
+     "is the file in another encoding than GB18030?"),
+    (WATER, "SS_202610.txt", (WATER_HEADER + "W1|𠮷野||永丰街道|2026-10|3\n").encode("gb18030"),
+     "not valid UTF-8 at byte"),
+    (WATER, "SS_202610.txt", (WATER_HEADER + "W1|张三||永丰街道|2026-10|3\n").encode("utf-16"),
+     "not valid UTF-8 at byte 0"),
+])
+def test_wrong_encoding_is_refused_with_nothing_read(tmp_path: Path, spec: object, name: str,
+                                                      data: bytes, problem: str) -> None:
+    """No mojibake rows: a file in another encoding fails as a whole, naming file and encoding."""
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(DeliveryError) as err:
+        read_text_file(path, spec)  # type: ignore[arg-type]
+    message = str(err.value)
+    assert message.startswith(name) and problem in message, message
+    assert "re-export it in" in message
+
+
+def test_big5_hint_is_not_given_when_some_columns_match(tmp_path: Path) -> None:
+    """A renamed column is a header problem, not an encoding one: no misleading hint."""
+    f = _write(tmp_path / "DL_202610.csv", POWER_HEADER.replace("本月电量", "用电量") + ROW)
+    with pytest.raises(DeliveryError) as err:
+        read_text_file(f, ELECTRICITY)
+    assert "another encoding" not in str(err.value)
+
+
+def test_water_file_with_a_utf8_bom_reads(tmp_path: Path) -> None:
+    """A BOM is still UTF-8 (Windows tools write one): the header and the rows read as delivered."""
+    f = tmp_path / "SS_202610.txt"
+    f.write_bytes((WATER_HEADER + "W1|𠮷野||永丰街道|2026-10|3\n").encode("utf-8-sig"))
+    frame = read_text_file(f, WATER)
+    assert list(frame.columns) == list(WATER.columns)
+    assert frame.loc[0, "HOLDER_NAME"] == "𠮷野"
+
+
+# --------------------------------------------------------------------------- schema drift (issue #9)
+
+
+def test_database_table_columns_must_match_exactly() -> None:
+    """Added columns are refused like missing ones; order and case do not matter."""
+    from safetynet.sources.readers import check_table_columns
+    from safetynet.sources.specs import PERSONNEL
+
+    staff = PERSONNEL[0]
+    check_table_columns(list(reversed([c.upper() for c in staff.columns])), staff)
+    with pytest.raises(DeliveryError, match=r"table hr_staff: .*unexpected columns \['remark'\]"):
+        check_table_columns([*staff.columns, "remark"], staff)
+    renamed = [c if c != "post" else "position" for c in staff.columns]
+    with pytest.raises(DeliveryError,
+                       match=r"missing columns \['post'\]; unexpected columns \['position'\]"):
+        check_table_columns(renamed, staff)

@@ -50,3 +50,14 @@ def test_concurrent_migrations_of_a_fresh_warehouse_create_each_table_exactly_on
         created = list(pool.map(_migrate_url, [url] * 4))
     assert sorted(created, key=len) == [[], [], [], sorted(metadata.tables)]
     assert set(inspect(get_engine(url)).get_table_names()) >= set(metadata.tables)
+
+
+def test_indexes_the_project_retired_are_dropped_from_an_existing_warehouse(url: str) -> None:
+    """They would slow every COPY of the readings while no rule uses them."""
+    engine = get_engine(url)
+    migrate(engine)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE INDEX ix_core_utility_addr ON core_utility_reading (address_norm)"))
+    migrate(engine)
+    names = {i["name"] for i in inspect(engine).get_indexes("core_utility_reading")}
+    assert names == {"ix_core_utility_src_month"}
