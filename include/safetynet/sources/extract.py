@@ -149,13 +149,18 @@ def _check_month(c: Conformed, d: Delivery, source: str) -> None:
 
 def _record_rejected(cfg: Config, source: str, d: Delivery) -> None:
     """Register a refused file; it is refused again (loudly) until it is replaced."""
+    _register(cfg, source, d, "rejected")
+
+
+def _register(cfg: Config, source: str, d: Delivery, outcome: str) -> None:
+    """Record a delivery in the file registry with ``outcome`` (replacing an earlier record)."""
     engine = get_engine(cfg.warehouse_url)
     with engine.begin() as conn:
         conn.execute(delete(meta_file).where(meta_file.c.source == source,
                                              meta_file.c.file_name == d.name))
         conn.execute(insert(meta_file).values(
             source=source, file_name=d.name, size=d.size, sha256=d.sha256,
-            seen_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0), outcome="rejected"))
+            seen_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0), outcome=outcome))
 
 
 def _registry(cfg: Config, source: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -191,13 +196,7 @@ def _record_duplicate(cfg: Config, source: str, d: Delivery, original: str) -> N
     """
     log.warning("%s: %s has the same content (SHA-256 %s…) as %s, which is loaded; "
                 "recorded as a duplicate, not loaded", source, d.name, d.sha256[:12], original)
-    engine = get_engine(cfg.warehouse_url)
-    with engine.begin() as conn:
-        conn.execute(delete(meta_file).where(meta_file.c.source == source,
-                                             meta_file.c.file_name == d.name))
-        conn.execute(insert(meta_file).values(
-            source=source, file_name=d.name, size=d.size, sha256=d.sha256,
-            seen_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0), outcome="duplicate"))
+    _register(cfg, source, d, "duplicate")
 
 
 def check_unparsed_share(cfg: Config, c: Conformed, where: str) -> None:
