@@ -55,14 +55,30 @@ def _rules(f: dict[str, pd.DataFrame], day: date) -> dict[str, int]:
     hh = hh[(hh["status"] == "ACTIVE")]
     members = f["sa_member"].merge(hh, on="household_id")
     members["id"] = members["id_number"].astype(str).str.strip().str.upper()
+    members = members[members["id"].str.len() == 18]  # else missing IDs join everyone to everyone
     crem = f["sa_cremation"].assign(id=lambda x: x["id_number"].astype(str).str.strip().str.upper())
     crem["death"] = pd.to_datetime(crem["death_date"], errors="coerce")
     r01 = members.merge(crem[crem["death"] < d], on="id")["id"].nunique()
     r08 = members.groupby("id")["household_id"].nunique().gt(1).sum()
     prop = f["property"].rename(columns={"证件号码": "id", "规划用途": "use", "不动产单元号": "unit"})
+    prop = prop[prop["id"].notna()]
     homes = members.merge(prop[prop["use"] == "住宅"], on="id").groupby("household_id")["unit"].nunique()
     power = f["electricity"].rename(columns={"证件号码": "id", "本月电量": "kwh", "抄表年月": "month"})
+    power = power[power["id"].notna()]
     power["kwh"] = pd.to_numeric(power["kwh"].str.replace(",", ""), errors="coerce")
     use = members.merge(power, on="id").groupby(["household_id", "month"])["kwh"].sum()
     r06 = use.groupby(level=0).mean().gt(500).sum()
     return {"R01": int(r01), "R04": int(homes.gt(1).sum()), "R06": int(r06), "R08": int(r08)}
+
+
+def main() -> None:
+    """``python -m bench.peer CONFIG PG_URL DATE`` → the peer's figures as JSON on stdout."""
+    import json
+    import sys
+
+    config, url, day = sys.argv[1:4]
+    json.dump(run_peer(Path(config), url, date.fromisoformat(day)), sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

@@ -42,6 +42,9 @@ def _comparisons(results: list[dict]) -> list[str]:
         out.append(f"- Load ceiling at {r['households']:,}: raw COPY {ceiling:,} rows/s; our utility "
                    f"ingestion (extract + validate + load) {ours:,.0f} rows/s = {ours / ceiling:.0%} "
                    "of the ceiling (target ≥ 50%).")
+        if r["peer"].get("failed"):
+            out.append(f"- Naive peer at {r['households']:,}: did not finish ({r['peer']['failed']}).")
+            continue
         speedup = r["peer"]["total_seconds"] / r["full"]["total_seconds"]
         out.append(f"- Naive peer at {r['households']:,}: {r['peer']['total_seconds']} s against our "
                    f"{r['full']['total_seconds']} s: ours is ×{speedup:.1f} faster (target ≥ ×20).")

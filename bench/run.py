@@ -26,7 +26,6 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from bench.ceiling import copy_ceiling, prepare_csv
-from bench.peer import run_peer
 from bench.report import write_report
 from safetynet.generate import generate_deployment
 
@@ -62,6 +61,15 @@ def timed(config: Path, day: date) -> dict:
     return result
 
 
+def peer_in_child(config: Path, url: str) -> dict:
+    """Run the naive peer in its own process: its memory is its own, and if it dies the bench goes on."""
+    proc = subprocess.run([sys.executable, "-m", "bench.peer", str(config), url, D.isoformat()],
+                          stdout=subprocess.PIPE, check=False, cwd=ROOT.parent)
+    if proc.returncode:
+        return {"failed": f"exit code {proc.returncode}", "total_seconds": None}
+    return json.loads(proc.stdout)
+
+
 def incremental_changes(deployment: Path, rows: int) -> dict:
     """Touch ``rows`` civil-affairs rows and deliver one new, complete electricity month."""
     with sqlite3.connect(deployment / "sources" / "civil_affairs.db") as db:
@@ -94,7 +102,7 @@ def bench_scale(households: int, server: str, peer: bool) -> dict:
         csv_path = source / "ceiling.csv"
         rows = prepare_csv(source, csv_path)
         out["ceiling"] = copy_ceiling(fresh_database(server), csv_path, rows)
-        out["peer"] = run_peer(config, fresh_database(server), D)
+        out["peer"] = peer_in_child(config, fresh_database(server))
     out["incremental_changes"] = incremental_changes(source, max(1000, households // 100))
     out["incremental"] = timed(config, D + timedelta(1))
     return out
