@@ -103,15 +103,15 @@ def test_the_patterns_catch_real_looking_secrets() -> None:
     pem = Ed25519PrivateKey.generate().private_bytes(serialization.Encoding.PEM,
                                                      serialization.PrivateFormat.OpenSSH,
                                                      serialization.NoEncryption()).decode()
-    samples = {
-        "private key": pem,
-        "AWS access key id": "aws_access_key_id = AKIA" + "Z7QX4MPLE2RT5KYB",
-        "GitHub token": "token: ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8",
-        "JSON web token": "eyJhbGciOiJIUzI1NiJ9." + "eyJzdWIiOiJzYWZldHluZXQifQ.c2lnbmF0dXJlLXZhbHVl",
-        "password in a URL": "postgresql://loader:" + "Tr0ub4dor&3@db:5432/warehouse",
-        "secret assigned": 'AIRFLOW__API_AUTH__JWT_SECRET: "' + 'q9fJ2kLm0pXz7Rt5"',
-    }
-    for kind, sample in samples.items():
+    samples = [  # (kind, sample) pairs: a dict literal's "…token": "…" would itself match
+        ("private key", pem),
+        ("AWS access key id", "aws_access_key_id = AKIA" + "Z7QX4MPLE2RT5KYB"),
+        ("GitHub token", "token: ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"),
+        ("JSON web token", "eyJhbGciOiJIUzI1NiJ9." + "eyJzdWIiOiJzYWZldHluZXQifQ.c2lnbmF0dXJlLXZhbHVl"),
+        ("password in a URL", "postgresql://loader:" + "Tr0ub4dor&3@db:5432/warehouse"),
+        ("secret assigned", 'AIRFLOW__API_AUTH__JWT_SECRET: "' + 'q9fJ2kLm0pXz7Rt5"'),
+    ]
+    for kind, sample in samples:
         assert any(f.endswith(f": {kind}") for f in findings("sample.txt", sample)), kind
     for placeholder in ("postgresql://user:password@host:5432", "postgresql://loader:***@db/x",
                         'password: "${WAREHOUSE_PASSWORD}"'):
