@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from typing import Any
 
 import pytest
 from tests.integration.sftp_server import SshServer, start_sshd, stop_sshd
@@ -37,3 +43,49 @@ def pg_module_database(pg_url: str) -> Iterator[str]:
                               "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+@dataclass
+class SmtpSink:
+    """A real SMTP server on 127.0.0.1 that keeps what it receives."""
+
+    port: int
+    messages: list[Message] = field(default_factory=list)
+
+    def connection(self) -> str:
+        """``AIRFLOW_CONN_…`` JSON for this server (plain SMTP, no TLS, no login)."""
+        return json.dumps({"conn_type": "smtp", "host": "127.0.0.1", "port": self.port,
+                           "extra": {"disable_ssl": True, "disable_tls": True, "timeout": 10,
+                                     "from_email": "safetynet@example.org"}})
+
+    def wait_for(self, count: int, timeout: float = 10) -> list[Message]:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(self.messages) >= count, f"expected {count} email(s), got {len(self.messages)}"
+        return self.messages
+
+
+@pytest.fixture
+def smtp_sink(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpSink]:
+    """An aiosmtpd server, configured as ``smtp_default`` with one alert recipient."""
+    from aiosmtpd.controller import Controller
+    from tests.integration.sftp_server import free_port
+
+    from safetynet.orchestration import alerts
+
+    sink = SmtpSink(port=free_port())
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            sink.messages.append(message_from_bytes(envelope.content))
+            return "250 OK"
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=sink.port)
+    controller.start()
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", sink.connection())
+    monkeypatch.setenv(alerts.EMAIL_TO_ENV, "oncall@example.org, audit@example.org")
+    try:
+        yield sink
+    finally:
+        controller.stop()

@@ -17,11 +17,8 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from email import message_from_bytes
-from email.message import Message
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -30,6 +27,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 from sqlalchemy import text
+from tests.integration.conftest import SmtpSink
 
 from safetynet import pipeline
 from safetynet.config import ConfigError, load_config
@@ -222,42 +220,6 @@ def test_late_file_is_loaded_by_a_rerun_of_its_day(deployment: Callable[..., Pat
 # --------------------------------------------------------------------------- missing at cut-off
 
 
-@dataclass
-class Sink:
-    """A real SMTP server on 127.0.0.1 that keeps what it receives."""
-
-    port: int
-    messages: list[Message] = field(default_factory=list)
-
-
-@pytest.fixture
-def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sink]:
-    """aiosmtpd as ``smtp_default``, with one recipient (as in test_operations)."""
-    from aiosmtpd.controller import Controller
-    from tests.integration.sftp_server import free_port
-
-    from safetynet.orchestration import alerts
-
-    sink = Sink(port=free_port())
-
-    class Handler:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-            sink.messages.append(message_from_bytes(envelope.content))
-            return "250 OK"
-
-    controller = Controller(Handler(), hostname="127.0.0.1", port=sink.port)
-    controller.start()
-    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps(
-        {"conn_type": "smtp", "host": "127.0.0.1", "port": sink.port,
-         "extra": {"disable_ssl": True, "disable_tls": True, "timeout": 10,
-                   "from_email": "safetynet@example.org"}}))
-    monkeypatch.setenv(alerts.EMAIL_TO_ENV, "bureau@example.org")
-    try:
-        yield sink
-    finally:
-        controller.stop()
-
-
 CUTOFF_CONFIG = """\
 region: {province: 江西省, city: 上饶市, county: 广丰区}
 regions_file: regions.csv
@@ -301,10 +263,14 @@ def _alerts(config: Path) -> list[tuple]:
                           "WHERE error_class = 'DeliveryMissing'")
 
 
-def test_missing_delivery_is_mailed_once_at_its_cutoff(cutoff_config: Path, smtp: Sink) -> None:
+def test_missing_delivery_is_mailed_once_at_its_cutoff(cutoff_config: Path, smtp_sink: SmtpSink,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     from airflow.sdk.exceptions import AirflowRescheduleException
 
+    from safetynet.orchestration import alerts
     from safetynet.orchestration.sensors import DeliveryMarkerSensor, previous_month
+
+    monkeypatch.setenv(alerts.EMAIL_TO_ENV, "bureau@example.org")
 
     today = datetime.now(SHANGHAI).date()
     late_day = today - timedelta(days=1)  # its 05:00 cut-off has certainly passed
@@ -323,11 +289,11 @@ def test_missing_delivery_is_mailed_once_at_its_cutoff(cutoff_config: Path, smtp
         with pytest.raises(AirflowRescheduleException):
             sensor.execute(_sensor_context(late_day, "late"))
     deadline = time.monotonic() + 10
-    while not smtp.messages and time.monotonic() < deadline:
+    while not smtp_sink.messages and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(0.3)
-    assert len(smtp.messages) == 1
-    mail = smtp.messages[0]
+    assert len(smtp_sink.messages) == 1
+    mail = smtp_sink.messages[0]
     body = mail.get_payload(decode=True)
     assert isinstance(body, bytes)
     content = f"{mail['Subject']}\n{body.decode('utf-8')}"
@@ -343,11 +309,12 @@ def test_missing_delivery_is_mailed_once_at_its_cutoff(cutoff_config: Path, smtp
     # Once the file and its marker are there the sensor succeeds, without another email.
     _deliver(drop, expected, b"x")
     sensor.execute(_sensor_context(late_day, "late"))
-    assert len(smtp.messages) == 1
+    assert len(smtp_sink.messages) == 1
 
 
 def test_no_cutoff_configured_means_no_missing_delivery_alert(
-        cutoff_config: Path, smtp: Sink) -> None:
+        cutoff_config: Path, smtp_sink: SmtpSink,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     from airflow.sdk.exceptions import AirflowRescheduleException
 
     from safetynet.orchestration.sensors import DeliveryMarkerSensor
@@ -357,7 +324,7 @@ def test_no_cutoff_configured_means_no_missing_delivery_alert(
     with pytest.raises(AirflowRescheduleException):
         sensor.execute(_sensor_context(datetime.now(SHANGHAI).date() - timedelta(days=1), "late"))
     time.sleep(0.5)
-    assert smtp.messages == []
+    assert smtp_sink.messages == []
     assert _alerts(cutoff_config) == []
 
 

@@ -19,16 +19,15 @@ import asyncio
 import json
 import shutil
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from tests.integration.conftest import SmtpSink
 from tests.integration.sftp_server import SshServer
 
 from safetynet.orchestration import alerts, defaults
@@ -69,50 +68,6 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 # --------------------------------------------------------------------------- SMTP sink
-
-
-@dataclass
-class SmtpSink:
-    """A real SMTP server on 127.0.0.1 that keeps what it receives."""
-
-    port: int
-    messages: list[Message] = field(default_factory=list)
-
-    def connection(self) -> str:
-        """``AIRFLOW_CONN_…`` JSON for this server (plain SMTP, no TLS, no login)."""
-        return json.dumps({"conn_type": "smtp", "host": "127.0.0.1", "port": self.port,
-                           "extra": {"disable_ssl": True, "disable_tls": True, "timeout": 10,
-                                     "from_email": "safetynet@example.org"}})
-
-    def wait_for(self, count: int, timeout: float = 10) -> list[Message]:
-        deadline = time.monotonic() + timeout
-        while len(self.messages) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert len(self.messages) >= count, f"expected {count} email(s), got {len(self.messages)}"
-        return self.messages
-
-
-@pytest.fixture
-def smtp_sink(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpSink]:
-    """An aiosmtpd server, configured as ``smtp_default`` with one alert recipient."""
-    from aiosmtpd.controller import Controller
-    from tests.integration.sftp_server import free_port
-
-    sink = SmtpSink(port=free_port())
-
-    class Handler:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-            sink.messages.append(message_from_bytes(envelope.content))
-            return "250 OK"
-
-    controller = Controller(Handler(), hostname="127.0.0.1", port=sink.port)
-    controller.start()
-    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", sink.connection())
-    monkeypatch.setenv(alerts.EMAIL_TO_ENV, "oncall@example.org, audit@example.org")
-    try:
-        yield sink
-    finally:
-        controller.stop()
 
 
 def _failure_rows(config: Path) -> list[dict[str, Any]]:

@@ -33,7 +33,7 @@ from typing import Any
 import pytest
 import yaml
 from sqlalchemy import Engine, create_engine, inspect, text
-from tests.integration.test_operations import SmtpSink, smtp_sink  # noqa: F401  (fixture)
+from tests.integration.conftest import SmtpSink
 
 from safetynet.privacy import mask_id
 from safetynet.transforms.ids import normalize_id
@@ -230,7 +230,7 @@ def _pg_log_since(conn: Any, path: str, offset: int, database: str) -> str:
 
 
 def test_no_personal_data_outside_the_extract_and_the_warehouse(
-    deployment: Callable[..., Path], pg_database: str, tmp_path: Path, smtp_sink: SmtpSink,  # noqa: F811
+    deployment: Callable[..., Path], pg_database: str, tmp_path: Path, smtp_sink: SmtpSink,
 ) -> None:
     from safetynet.config import load_config
     from safetynet.orchestration.environment import DAG_IDS, airflow_environment, run_airflow
