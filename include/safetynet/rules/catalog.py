@@ -82,8 +82,8 @@ R08 = Rule(
                m.region_code, m.program
         FROM tmp_active_member m
         WHERE m.id_valid = 1 AND m.id_norm IN (
-            SELECT id_norm FROM tmp_active_member WHERE id_valid = 1
-            GROUP BY id_norm HAVING COUNT(DISTINCT household_id) >= 2)""",
+            SELECT id_norm FROM tmp_active_member WHERE id_valid = 1  -- in two households or more
+            GROUP BY id_norm HAVING MIN(household_id) <> MAX(household_id))""",  # hashable, unlike DISTINCT
     evidence=_r08_evidence,
     summary=lambda ev: (
         f"疑似重复享受救助：同一人同时为{len(ev['households'])}个在保家庭的在保成员，待核实。"),
@@ -206,8 +206,8 @@ R06 = Rule(
     sources=("civil_affairs", "electricity"), subject="household",
     query="""
         WITH monthly AS (
-            SELECT household_id, month, SUM(usage) AS kwh FROM tmp_utility_link
-            WHERE source = 'electricity' GROUP BY household_id, month
+            SELECT household_id, month, amount AS kwh FROM tmp_household_month
+            WHERE source = 'electricity'
         ), hits AS (
             SELECT household_id FROM monthly GROUP BY household_id
             HAVING COUNT(*) >= 2 AND ROUND(CAST(AVG(kwh) AS NUMERIC), 6) > :high_kwh
@@ -224,8 +224,7 @@ R07 = Rule(
     sources=("civil_affairs", "electricity", "water"), subject="household",
     query="""
         WITH monthly AS (
-            SELECT source, household_id, month, SUM(usage) AS amount FROM tmp_utility_link
-            GROUP BY source, household_id, month
+            SELECT source, household_id, month, amount FROM tmp_household_month
         ), zero_power AS (
             SELECT household_id FROM monthly WHERE source = 'electricity'
             GROUP BY household_id HAVING COUNT(*) = :elec_n AND MAX(ABS(amount)) = 0

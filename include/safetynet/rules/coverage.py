@@ -61,17 +61,19 @@ COVERAGE_SQL = {
                    OR (r.source = 'water' AND r.month IN :water_months))
         ) links
         GROUP BY source, household_id, account_no, month""",
+    "tmp_household_month": """
+        SELECT source, household_id, month, SUM(usage) AS amount
+        FROM tmp_utility_link GROUP BY source, household_id, month""",
     "tmp_water_linked": """
         SELECT DISTINCT m.household_id
-        FROM core_utility_reading r
-        JOIN tmp_active_member m ON m.id_valid = 1 AND m.id_norm = r.holder_id_norm
-        WHERE r.source = 'water' AND r.month <= :month
-          AND r.holder_id_problem IS NULL AND r.holder_id_birth <= :d
+        FROM int_water_key k
+        JOIN tmp_active_member m ON m.id_valid = 1 AND m.id_norm = k.key
+        WHERE k.kind = 'id' AND k.first_month <= :month AND k.birth <= :d
         UNION
         SELECT h.household_id
-        FROM core_utility_reading r
-        JOIN tmp_active_household h ON h.address_norm = r.address_norm
-        WHERE r.source = 'water' AND r.month <= :month""",
+        FROM int_water_key k
+        JOIN tmp_active_household h ON h.address_norm = k.key
+        WHERE k.kind = 'address' AND k.first_month <= :month""",
 }
 EXPANDING = ("elec_months", "water_months", "non_residential")
 
@@ -81,7 +83,6 @@ INDEXES = {  # the columns rule queries join coverage tables on
     "tmp_active_allowance": ("id_norm",),
     "tmp_active_household": ("household_id", "address_norm"),
     "tmp_household_head": ("household_id",),
-    "tmp_utility_link": ("household_id",),
 }
 
 

@@ -34,7 +34,7 @@ from safetynet.warehouse.engine import get_engine, migrate
 from safetynet.warehouse.regions import load_regions
 from safetynet.warehouse.schema import mart_case_day
 
-WORK_MEM = "128MB"
+WORK_MEM = "512MB"
 CASE_COLUMNS = ["case_key", "rule_code", "status", "first_seen", "township_code",
                 "household_id", "id_number", "name", "summary", "evidence", "rule_version",
                 "source_snapshot"]
@@ -53,14 +53,26 @@ def rule_params(cfg: Config, d: date) -> dict:
             "elderly_cutoff": cutoff.isoformat()}
 
 
+# A loose index scan over (source, month): one index probe per loaded month instead of
+# reading every reading (``SELECT DISTINCT`` scanned 19M rows, 5 s, at city scale).
+WINDOW_SQL = """
+    WITH RECURSIVE loaded(month, n) AS (
+        SELECT (SELECT MAX(month) FROM core_utility_reading WHERE source = :s AND month <= :m), 1
+        UNION ALL
+        SELECT (SELECT MAX(r.month) FROM core_utility_reading r
+                WHERE r.source = :s AND r.month < loaded.month), n + 1
+        FROM loaded WHERE loaded.month IS NOT NULL AND n < :k
+    )
+    SELECT month FROM loaded WHERE month IS NOT NULL AND n <= :k"""
+
+
 def utility_windows(conn: Connection, d: date, months: int) -> dict:
     """Each utility source's window: its ``months`` latest loaded months not after D's month."""
     out: dict[str, object] = {}
     for source, key in (("electricity", "elec"), ("water", "water")):
-        rows = conn.execute(text(
-            "SELECT DISTINCT month FROM core_utility_reading WHERE source = :s AND month <= :m "
-            "ORDER BY month DESC"), {"s": source, "m": d.strftime("%Y-%m")}).scalars().all()
-        window = sorted(rows[:months])
+        rows = conn.execute(text(WINDOW_SQL),
+                            {"s": source, "m": d.strftime("%Y-%m"), "k": months}).scalars().all()
+        window = sorted(rows)
         out[f"{key}_months"] = window
         out[f"{key}_n"] = len(window)
     return out
@@ -71,8 +83,9 @@ def evaluate_rules(cfg: Config, d: date) -> dict:
     engine = get_engine(cfg.warehouse_url)
     migrate(engine)
     with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":  # hash joins over the readings in memory, not on disk
-            conn.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))  # hash joins in memory, not on disk
+            conn.execute(text("SET LOCAL jit = off"))  # compiling cost ~0.6 s a query and saved nothing
         townships = load_regions(conn, cfg.regions_file)
         inbox = load_dispositions(conn, cfg, d)
         params = rule_params(cfg, d)

@@ -8,23 +8,25 @@ tasks; re-extracting the same date replaces the batch.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import json
 import logging
 import shutil
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 from sqlalchemy import delete, insert, select
 
 from safetynet.config import Config
-from safetynet.progress import stage
-from safetynet.sources.conform import Conformed, conform
+from safetynet.progress import Stage, stage
+from safetynet.sources.conform import Conformed, KeyHashes, Seen, conform
 from safetynet.sources.drops import Delivery, DeliveryError, complete_deliveries
-from safetynet.sources.readers import read_db_table, read_text_file, read_xlsx
-from safetynet.sources.specs import DB_SPECS, FILE_SPECS
+from safetynet.sources.readers import iter_xlsx, read_db_table, read_text_file
+from safetynet.sources.specs import DB_SPECS, FILE_SPECS, TableSpec
+from safetynet.sources.staged import RowSink, delivered_json, take_rows
 from safetynet.transport import delivery_folder
 from safetynet.warehouse.engine import get_engine, migrate
 from safetynet.warehouse.schema import meta_file, meta_watermark
@@ -59,26 +61,94 @@ def _extract_database(cfg: Config, source: str, out: Path) -> list[dict]:
     marks = read_watermarks(cfg, source)
     items = []
     for spec in DB_SPECS[source]:
-        parts, first, newest = [], 1, marks.get(spec.name)
-        sink = RowSink(out / f"{spec.name.replace('/', '_')}.rows.parquet")
+        newest = Newest(marks.get(spec.name), spec.watermark)
+        chunks = newest.track(read_db_table(engine, spec, since=marks.get(spec.name)))
         with stage(f"extract {source}.{spec.name}") as st:
-            for chunk in read_db_table(engine, spec, since=marks.get(spec.name)):
-                part = conform(chunk, spec, cfg.address_prefixes, first_row=first)
-                sink.write(part.rows)  # rows go to disk chunk by chunk: a table is never whole in memory
-                parts.append(Conformed(part.rows.iloc[:0], part.quarantine, part.read, part.duplicates))
-                if spec.watermark and len(chunk):
-                    top = chunk[spec.watermark].dropna().max()
-                    newest = top if newest is None else max(newest, top)
-                first += len(chunk)
-                st.advance(len(chunk))
+            merged, written = conform_stream(cfg, chunks, spec, out / f"{_stem(spec.name)}.rows.parquet",
+                                             st, first_row=1)
         info = {"mode": "incremental" if spec.watermark else "full",
                 "watermark_column": spec.watermark, "since": marks.get(spec.name),
-                "watermark": _jsonable(newest)}
-        written = sink.close()  # closed before the check below may refuse the table
-        merged = _merge(parts)
+                "watermark": _jsonable(newest.value)}
         check_unparsed_share(cfg, merged, f"table {spec.name}")
         items.append(_stage_item(out, spec.name, spec.target, merged, info, rows_written=written))
     return items
+
+
+def conform_stream(cfg: Config, blocks: Iterable[pd.DataFrame], spec: TableSpec, path: Path, st: Stage,
+                   first_row: int = 2, finish: Callable[[Conformed], None] | None = None,
+                   ) -> tuple[Conformed, int]:
+    """Conform an item block by block into a staged Parquet file; return its accounting.
+
+    Rows go to disk as each block is conformed, so an item is never whole in
+    memory; duplicates are found across blocks as within one (``conform.Seen``).
+    ``finish`` may adjust each conformed block before it is written. The returned
+    :class:`Conformed` holds the quarantine and counts, not the rows.
+    """
+    sink, parts = RowSink(path), []
+    ahead = iter(blocks)
+    first = list(itertools.islice(ahead, 2))  # one block alone needs no cross-block hashes
+    seen = Seen() if len(first) > 1 else None
+    try:
+        for block in itertools.chain(first, ahead):
+            part = conform(block, spec, cfg.address_prefixes, first_row=first_row, seen=seen)
+            if finish is not None:
+                finish(part)
+            sink.write(part.rows)
+            parts.append(Conformed(part.rows.iloc[:0], part.quarantine, part.read, part.duplicates))
+            first_row += len(block)
+            st.advance(len(block))
+    finally:
+        written = sink.close()  # closed before a later check may refuse the item
+    if seen is not None and spec.key:
+        clashes = key_clashes(path, spec, seen.keys)
+        parts.append(Conformed(pd.DataFrame(), clashes, 0, 0))
+        written -= len(clashes)
+    return _merge(parts), written
+
+
+def key_clashes(path: Path, spec: TableSpec, keys: KeyHashes) -> pd.DataFrame:
+    """Quarantine staged rows that share their key with a row of another block.
+
+    Conform finds conflicting rows within a block; across blocks, ``keys`` holds
+    every row's key as hashes. The staged rows among those sharing a key are moved
+    out of the staged file with their reason; the others already are in the
+    quarantine (as conflicting, or for a fault found first), as in an item
+    conformed whole.
+    """
+    named = keys.shared()
+    moved = take_rows(path, named.tolist()) if len(named) else pd.DataFrame({"_row": named})
+    return pd.DataFrame({"row_number": moved["_row"].astype("int64").to_numpy(),
+                         "column_name": ",".join(spec.key),
+                         "reason": "conflicting rows for the same key",
+                         "raw": delivered_json(moved) if len(moved) else []})
+
+
+class Newest:
+    """The newest watermark value in the chunks passing through (the committed one to start)."""
+
+    def __init__(self, start: object, column: str | None) -> None:
+        self.value, self.column = start, column
+
+    def track(self, chunks: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        """Pass ``chunks`` on, noting each one's newest watermark."""
+        for chunk in chunks:
+            if self.column and len(chunk):
+                top = chunk[self.column].dropna().max()
+                self.value = top if self.value is None else max(self.value, top)
+            yield chunk
+
+
+TEXT_BLOCK = 1_000_000  # rows conformed at once: ~1.1 GB peak (a city-scale month is one block)
+
+
+def _slices(frame: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:
+    """``frame`` in consecutive blocks of ``rows`` (at least one block, maybe empty)."""
+    for start in range(0, max(len(frame), 1), rows):
+        yield frame.iloc[start : start + rows]
+
+
+def _stem(item: str) -> str:
+    return item.replace("/", "_")
 
 
 def read_watermarks(cfg: Config, source: str) -> dict[str, object]:
@@ -115,16 +185,17 @@ def _extract_files(cfg: Config, source: str, report_date: date, out: Path) -> li
             continue
         with stage(f"extract {source} {d.name}") as st:
             try:
-                frame = read_xlsx(d.path, spec) if source == "property" else read_text_file(d.path, spec)
-                conformed = conform(frame, spec, cfg.address_prefixes)
-                _check_month(conformed, d, source)
+                blocks = iter_xlsx(d.path, spec) if source == "property" else \
+                    _slices(read_text_file(d.path, spec), TEXT_BLOCK)
+                finish = functools.partial(_check_month, d=d, source=source)
+                conformed, written = conform_stream(cfg, blocks, spec, out / f"{_stem(d.name)}.rows.parquet",
+                                                    st, finish=finish)
                 check_unparsed_share(cfg, conformed, d.name)
             except DeliveryError:
                 _record_rejected(cfg, source, d)
                 raise
-            st.advance(conformed.read)
         info = {"file_name": d.name, "size": d.size, "sha256": d.sha256, "tag": d.tag}
-        items.append(_stage_item(out, d.name, spec.target, conformed, info))
+        items.append(_stage_item(out, d.name, spec.target, conformed, info, rows_written=written))
         if source != "property":  # a later file of this batch with the same content is a copy
             loaded.setdefault(d.sha256, d.name)
     return items
@@ -237,34 +308,10 @@ def _merge(parts: list[Conformed]) -> Conformed:
         sum(p.read for p in parts), sum(p.duplicates for p in parts))
 
 
-class RowSink:
-    """Append conformed chunks to one staged Parquet file (one row group per chunk)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path, self.rows = path, 0
-        self._writer: pq.ParquetWriter | None = None
-
-    def write(self, rows: pd.DataFrame) -> None:
-        """Append a chunk; every chunk is cast to the first chunk's schema."""
-        table = pa.Table.from_pandas(rows, preserve_index=False)
-        if self._writer is None:
-            self._writer = pq.ParquetWriter(self.path, table.schema)
-        self._writer.write_table(table.cast(self._writer.schema))
-        self.rows += len(rows)
-
-    def close(self) -> int:
-        """Finish the file (an empty one when nothing was written); return the rows written."""
-        if self._writer is None:
-            pd.DataFrame().to_parquet(self.path, index=False)
-        else:
-            self._writer.close()
-        return self.rows
-
-
 def _stage_item(out: Path, item: str, target: str, c: Conformed, info: dict,
                 rows_written: int | None = None) -> dict:
     """Stage an item's rows (unless a :class:`RowSink` already did) and quarantine."""
-    stem = item.replace("/", "_")
+    stem = _stem(item)
     if rows_written is None:
         c.rows.to_parquet(out / f"{stem}.rows.parquet", index=False)
     c.quarantine.astype({"row_number": "int64"}).to_parquet(

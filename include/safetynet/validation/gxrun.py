@@ -36,6 +36,14 @@ def import_gx() -> Any:
     """Import GX with its INFO noise silenced (some of its modules set their own level to INFO)."""
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    # GX fingerprints every frame under 1 GB (shallow size) with ``hash_pandas_object``,
+    # which turns Arrow-backed text into Python strings: 3x the frame's memory and
+    # seconds of CPU for a batch marker nothing here reads. Frames over the threshold
+    # already skip it; with 0 every frame does (measured: 4.7M payment rows, validate
+    # peak 2.3 GB -> see bench/optimisations.md).
+    pandas_execution_engine.HASH_THRESHOLD = 0
 
     for name, logger in list(logging.Logger.manager.loggerDict.items()):
         if name.startswith("great_expectations.") and isinstance(logger, logging.Logger) \

@@ -20,10 +20,9 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine, delete, insert
 
+from safetynet.sources.staged import delivered_json, take_rows
 from safetynet.validation.outcome import Finding
 from safetynet.warehouse.schema import meta_validation
-
-HELPER_SUFFIXES = ("_norm", "_birth", "_problem")  # derived at conform time, not delivered
 
 
 def record(engine: Engine, source: str, batch_id: str, findings: list[Finding]) -> int:
@@ -54,21 +53,16 @@ def quarantine_rows(folder: Path, item: dict, findings: list[Finding]) -> int:
         return 0
     stem = item["item"].replace("/", "_")
     rows_path, q_path = folder / f"{stem}.rows.parquet", folder / f"{stem}.quarantine.parquet"
-    rows, quarantine = pd.read_parquet(rows_path), pd.read_parquet(q_path)
-    hit = rows["_row"].isin(list(reason))
-    moved = rows[hit]
-    delivered = [c for c in moved.columns
-                 if not c.startswith("_") and c != "row_key" and not c.endswith(HELPER_SUFFIXES)]
-    raw = moved[delivered].astype(object).where(moved[delivered].notna(), None)
+    moved = take_rows(rows_path, reason)
     found = [reason[int(r)] for r in moved["_row"]]
     added = pd.DataFrame({
         "row_number": moved["_row"].astype("int64").to_numpy(),
         "column_name": [f.column for f in found],
         "reason": [f.reason for f in found],
-        "raw": [json.dumps(r, ensure_ascii=False, default=str) for r in raw.to_dict("records")],
+        "raw": delivered_json(moved),
     })
+    quarantine = pd.read_parquet(q_path)
     quarantine = pd.concat([quarantine, added], ignore_index=True) if len(quarantine) else added
-    rows[~hit].reset_index(drop=True).to_parquet(rows_path, index=False)
     quarantine.astype({"row_number": "int64"}).to_parquet(q_path, index=False)
     item["loaded"] -= len(moved)
     item["quarantined"] += len(moved)

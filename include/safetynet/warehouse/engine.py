@@ -12,6 +12,7 @@ from functools import lru_cache
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 
 from safetynet.warehouse.schema import RETIRED_INDEXES, metadata
+from safetynet.warehouse.water_keys import rebuild_water_keys
 
 
 @lru_cache(maxsize=16)
@@ -77,4 +78,6 @@ def _migrate_in(conn: Connection) -> list[str]:
     metadata.create_all(conn, checkfirst=True)
     for name in RETIRED_INDEXES:
         conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
+    if "int_water_key" not in existing and "core_utility_reading" in existing:
+        rebuild_water_keys(conn)  # a warehouse from before the table: fill it once
     return sorted(set(metadata.tables) - existing) + changes

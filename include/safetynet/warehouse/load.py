@@ -37,6 +37,7 @@ from safetynet.warehouse.schema import (
     metadata,
     stg_batch_key,
 )
+from safetynet.warehouse.water_keys import rebuild_water_keys
 
 FRESHNESS = {  # how each source's newest data is measured
     "civil_affairs": ("core_household", "updated_at"),
@@ -70,6 +71,8 @@ def load_batch(cfg: Config, batch: dict) -> dict:
             for key in totals:
                 totals[key] += item[key]
         _record_state(conn, source, now)
+        if source == "water" and batch["items"]:  # keys follow the readings; none changed: no rebuild
+            rebuild_water_keys(conn)
         for target in sorted({item["target"] for item in batch["items"]}):
             conn.execute(text(f"ANALYZE {target}"))  # fresh statistics after bulk loads (planner)
         fault_point("load.commit")
@@ -77,10 +80,10 @@ def load_batch(cfg: Config, batch: dict) -> dict:
             **totals}
 
 
-def _row_batches(staged: Path) -> Iterator[pd.DataFrame]:
+def _row_batches(staged: Path) -> Iterator[pa.Table]:
     """A staged item's rows in batches of ``CHUNK_ROWS``: an item is never whole in memory."""
     for batch in pq.ParquetFile(staged).iter_batches(batch_size=CHUNK_ROWS):
-        yield pa.Table.from_batches([batch]).to_pandas()
+        yield pa.Table.from_batches([batch])
 
 
 def _replace_scope(conn: Connection, source: str, item: dict, table: Table, staged: Path) -> None:

@@ -5,7 +5,7 @@ inspectors' extract need them. Three ``NOLOGIN`` group roles let an operator giv
 each account exactly its part (``GRANT safetynet_reporter TO alice``):
 
 ``safetynet_loader``
-    The pipeline's account: reads and writes the ``stg_*``, ``core_*``, ``mart_*``,
+    The pipeline's account: reads and writes the ``stg_*``, ``int_*``, ``core_*``, ``mart_*``,
     ``ref_*`` and ``meta_*`` tables, but may only SELECT and INSERT ``meta_audit``
     (no UPDATE, DELETE or TRUNCATE: the trail stays append-only even without the
     triggers). It does no DDL: schema changes (``migrate``) run as the owner.

@@ -139,6 +139,14 @@ ref_region = Table(
     Column("township_code", String(12)),
 )
 
+int_water_key = Table(  # see warehouse/water_keys.py: rebuilt in every water load's transaction
+    "int_water_key", metadata,
+    Column("kind", String(8), nullable=False),  # 'id' (holder ID number) or 'address'
+    Column("key", Text, nullable=False), Column("birth", Date),
+    Column("first_month", String(7), nullable=False),
+    Index("ix_int_water_key_kind_key", "kind", "key"),
+)
+
 stg_batch_key = Table(  # keys of the batch being upserted; filled and emptied in one transaction
     "stg_batch_key", metadata, Column("row_key", Text, index=True),
 )

@@ -14,6 +14,7 @@ from safetynet.rules.engine import evaluate_rules
 from safetynet.transforms import check_char
 from safetynet.warehouse.engine import get_engine, migrate
 from safetynet.warehouse.schema import metadata
+from safetynet.warehouse.water_keys import rebuild_water_keys
 
 D = date(2026, 11, 20)
 REGIONS = (
@@ -49,6 +50,8 @@ class Warehouse:
                 row.setdefault(f"{p}_problem", "check_char")
         with get_engine(self.cfg.warehouse_url).begin() as conn:
             conn.execute(insert(metadata.tables[table]).values(**row))
+            if table == "core_utility_reading" and row.get("source") == "water":
+                rebuild_water_keys(conn)  # as every water load does in its transaction
 
     def household(self, hid: str, *members: str, status: str = "ACTIVE",
                   approved: date = date(2020, 1, 1), terminated: date | None = None,

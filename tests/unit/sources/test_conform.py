@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from safetynet.config import Config, load_config
-from safetynet.sources.conform import conform
+from safetynet.sources.conform import RowHashes, Seen, conform
 from safetynet.sources.drops import DeliveryError
 from safetynet.sources.extract import check_unparsed_share
 from safetynet.sources.specs import ELECTRICITY, PROPERTY
@@ -90,3 +91,63 @@ def test_dirt_below_the_ceiling_and_small_items_are_quarantined_as_usual(tmp_pat
     strict = _config(tmp_path, "validation: {row_failure_ceiling: 0.01}\n")
     with pytest.raises(DeliveryError, match="2 of 40 rows"):
         check_unparsed_share(strict, conform(some, ELECTRICITY, PREFIXES), "DL_202610.csv")
+
+
+def _property(n: int) -> pd.DataFrame:
+    """Rows i and i+6 are equal as delivered; rows i and i+3 once normalised (area " 10 " vs "10")."""
+    rows = [(f"U{i % 3:027d}", "张三", "身份证", VALID, "单独所有", f"江西省上饶市广丰区{i % 3}号",
+             "住宅", f" {10 + i % 3} " if i % 6 >= 3 else str(10 + i % 3), "2020-01-01", "")
+            for i in range(n)]
+    return pd.DataFrame(rows, columns=list(PROPERTY.columns))
+
+
+@pytest.mark.parametrize("block", [1, 3, 10, 100])
+def test_an_item_conformed_in_blocks_equals_it_conformed_whole(block: int) -> None:
+    """Duplicates of rows in earlier blocks count as duplicates, as delivered and once normalised."""
+    raw = _property(60)
+    whole = conform(raw, PROPERTY, PREFIXES)
+    seen, parts = Seen(), []
+    for start in range(0, len(raw), block):
+        part = raw.iloc[start:start + block]
+        parts.append(conform(part, PROPERTY, PREFIXES, first_row=2 + start, seen=seen))
+    assert whole.duplicates > 0 and whole.loaded > 0
+    assert sum(p.duplicates for p in parts) == whole.duplicates
+    pd.testing.assert_frame_equal(pd.concat([p.rows for p in parts], ignore_index=True), whole.rows)
+    pd.testing.assert_frame_equal(pd.concat([p.quarantine for p in parts], ignore_index=True),
+                                  whole.quarantine)
+
+
+def test_row_hashes_tell_a_missing_cell_from_an_empty_one() -> None:
+    """A row with a missing cell is not taken for the same row with an empty text there."""
+    hashes = RowHashes()
+    first = pd.DataFrame({"a": ["x", "y"], "b": pd.array([None, "z"], dtype="string")})
+    assert not hashes.repeated(first, np.zeros(2, dtype=bool)).any()
+    again = pd.DataFrame({"a": ["x", "x", "y"], "b": pd.array(["", None, "z"], dtype="string")})
+    assert hashes.repeated(again, np.zeros(3, dtype=bool)).tolist() == [False, True, True]
+
+
+def test_rows_sharing_a_key_across_blocks_are_quarantined_together(tmp_path: Path) -> None:
+    """A text file read in blocks quarantines every row of a key given more than once, as read whole.
+
+    E1 comes once in the first block and twice in the second, where conform
+    already quarantines those two; the first block's E1 must follow them.
+    """
+    from safetynet.progress import stage
+    from safetynet.sources import extract
+
+    rows = [(f"E{i}", "张三", "", "a", "202610", str(i)) for i in range(8)]
+    rows[4] = ("E1", "张三", "", "a", "202610", "99")  # E1 again, in another block, other reading
+    rows[7] = ("E1", "张三", "", "a", "202610", "98")  # and a third time
+    rows[6] = ("E2", "张三", "", "a", "202609", "97")  # E2 for another month: no clash
+    raw = _power(rows)
+    path = tmp_path / "DL.rows.parquet"
+    with stage("test") as st:
+        c, written = extract.conform_stream(_config(tmp_path), [raw.iloc[:3], raw.iloc[3:]],
+                                            ELECTRICITY, path, st)
+    assert sorted(c.quarantine["row_number"]) == [3, 6, 9]  # file rows of the three E1 readings
+    assert set(c.quarantine["reason"]) == {"conflicting rows for the same key"}
+    assert all('"E1"' in raw for raw in c.quarantine["raw"])
+    staged = pd.read_parquet(path)
+    assert written == len(staged) == 5 and "E1" not in set(staged["account_no"])
+    assert (staged["account_no"] == "E2").sum() == 2
+    assert c.read == written + len(c.quarantine) + c.duplicates

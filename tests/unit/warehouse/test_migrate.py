@@ -61,3 +61,23 @@ def test_indexes_the_project_retired_are_dropped_from_an_existing_warehouse(url:
     migrate(engine)
     names = {i["name"] for i in inspect(engine).get_indexes("core_utility_reading")}
     assert names == {"ix_core_utility_src_month"}
+
+
+def test_an_older_warehouse_gets_its_water_keys_from_the_readings_it_holds(url: str) -> None:
+    """``int_water_key`` is new: migrating a warehouse that has water readings fills it at once."""
+    engine = get_engine(url)
+    migrate(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE int_water_key"))
+        for month, holder, address in (("2026-05", "361103196001010017", "a1"),
+                                       ("2026-03", "361103196001010017", "a1"),
+                                       ("2026-04", None, "a2")):
+            conn.execute(text(
+                "INSERT INTO core_utility_reading (source, month, account_no, holder_id_norm, "
+                "holder_id_birth, holder_id_problem, address_norm) VALUES "
+                "('water', :m, 'W1', :h, '1960-01-01', NULL, :a)"), {"m": month, "h": holder, "a": address})
+    assert "int_water_key" in migrate(engine)
+    with engine.connect() as conn:
+        keys = set(conn.execute(text("SELECT kind, key, first_month FROM int_water_key")).all())
+    assert keys == {("id", "361103196001010017", "2026-03"), ("address", "a1", "2026-03"),
+                    ("address", "a2", "2026-04")}
