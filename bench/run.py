@@ -2,11 +2,13 @@
 
 For each scale (default 1/4, 1/2 and full): generate the deployment with the
 project's generator (cached under ``bench/work``), run the whole daily pipeline on
-a fresh PostgreSQL database in a child process (wall time and rows/s per stage,
-peak memory), then an incremental day (a few thousand changed civil-affairs rows
-and one new electricity month). At one scale (``--peer-scale``, default the
-smallest) it also measures the load ceiling (raw ``COPY``) and a naive pandas
-peer on the same data. Results: ``bench/results/bench.json`` and ``bench.md``.
+a fresh PostgreSQL database, every task in a process of its own (``bench.stages``:
+wall time and rows/s per stage, peak memory), then an incremental day (a few
+thousand changed civil-affairs rows and one new electricity month). At one scale
+(``--peer-scale``, default the smallest) it also measures the load ceiling (raw
+``COPY``) and a naive pandas peer on the same data. Each scale's databases are
+dropped afterwards (``--keep-databases`` keeps them). Results:
+``bench/results/bench.json`` and ``bench.md``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import sys
 import time
 import uuid
 from datetime import date, timedelta
+from multiprocessing import get_context
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -33,14 +36,24 @@ ROOT = Path(__file__).resolve().parent
 D = date(2026, 11, 20)
 
 
+def _admin(server: str, statement: str) -> None:
+    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(statement))
+    admin.dispose()
+
+
 def fresh_database(server: str) -> str:
     """Create an empty database on the server; return its URL."""
     name = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'UTF8\''))
-    admin.dispose()
+    _admin(server, f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'UTF8\'')
     return f"{server}/{name}"
+
+
+def drop_database(url: str) -> None:
+    """Drop a benchmark database (a city-scale warehouse takes several gigabytes)."""
+    server, name = url.rsplit("/", 1)
+    _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def point_at(config: Path, url: str) -> None:
@@ -86,25 +99,40 @@ def incremental_changes(deployment: Path, rows: int) -> dict:
     return {"civil_affairs_rows_changed": rows, "new_electricity_file": target.name}
 
 
-def bench_scale(households: int, server: str, peer: bool) -> dict:
-    """Everything measured at one scale."""
+def generate_in_child(folder: Path, households: int) -> None:
+    """Generate a deployment in a child process, so its memory leaves with it."""
+    options = {"households": households, "seed": 7, "report_date": D}
+    child = get_context("spawn").Process(target=generate_deployment, args=(folder,), kwargs=options)
+    child.start()
+    child.join()
+    if child.exitcode:
+        sys.exit(f"[bench] generating {households:,} households failed (exit code {child.exitcode})")
+
+
+def bench_scale(households: int, server: str, peer: bool, keep: bool = False) -> dict:
+    """Everything measured at one scale; its databases are dropped after unless ``keep``."""
     pristine = ROOT / "work" / f"h{households}"
     if not (pristine / "config.yaml").exists():
-        generate_deployment(pristine, households=households, seed=7, report_date=D)
+        generate_in_child(pristine, households)
     source = ROOT / "work" / f"run-h{households}"  # the incremental day changes its copy only
     shutil.rmtree(source, ignore_errors=True)
     shutil.copytree(pristine, source, ignore=shutil.ignore_patterns("work-*", "ceiling.csv"))
     config = source / "config.yaml"
-    url = fresh_database(server)
-    point_at(config, url)
+    urls = [fresh_database(server)]
+    point_at(config, urls[0])
     out: dict = {"households": households, "full": timed(config, D)}
     if peer:
         csv_path = source / "ceiling.csv"
         rows = prepare_csv(source, csv_path)
-        out["ceiling"] = copy_ceiling(fresh_database(server), csv_path, rows)
-        out["peer"] = peer_in_child(config, fresh_database(server))
+        urls += [fresh_database(server), fresh_database(server)]
+        out["ceiling"] = copy_ceiling(urls[1], csv_path, rows)
+        out["peer"] = peer_in_child(config, urls[2])
     out["incremental_changes"] = incremental_changes(source, max(1000, households // 100))
     out["incremental"] = timed(config, D + timedelta(1))
+    for url in urls if not keep else []:
+        drop_database(url)
+    if keep:
+        print(f"[bench] warehouse kept: {urls[0]}", file=sys.stderr, flush=True)
     return out
 
 
@@ -116,12 +144,13 @@ def main() -> None:
     p.add_argument("--peer-scale", type=float, default=0.25, help="scale for the ceiling and peer")
     p.add_argument("--pg", default=os.environ.get("SAFETYNET_BENCH_PG_URL",
                                                   "postgresql+psycopg2://postgres@127.0.0.1:5432"))
+    p.add_argument("--keep-databases", action="store_true", help="keep each scale's warehouse to inspect")
     args = p.parse_args()
     results = []
     for fraction in [float(x) for x in args.scales.split(",")]:
         n = int(args.households * fraction)
         print(f"[bench] scale {fraction:g}: {n:,} households", file=sys.stderr, flush=True)
-        results.append(bench_scale(n, args.pg, peer=fraction == args.peer_scale))
+        results.append(bench_scale(n, args.pg, peer=fraction == args.peer_scale, keep=args.keep_databases))
     out = ROOT / "results"
     out.mkdir(exist_ok=True)
     previous = None

@@ -1,11 +1,14 @@
-"""One timed pipeline run, in its own process tree so its peak memory is its own.
+"""One timed pipeline run, every task in a process of its own, as Airflow runs them.
 
-Sources are ingested by a pool of worker processes (default 2, one per core),
-largest first, the way Airflow's executor runs the five ingest DAGs side by
-side; then rules and reports run once. Prints one JSON object: per stage
-(extract, validate, load, rules, publish) the busy seconds and the rows handled,
-the ingest phase's wall time, the whole run's wall time and the peak RSS of the
-largest process.
+The five sources' extract, validate and load tasks go to a pool of worker
+processes (default 2, one per core), largest source first; a source's next task
+is queued when its previous one finishes, the way the executor runs the five
+ingest DAGs side by side. Then rules and reports, each in a fresh process too.
+Task processes are forked from a server that has already imported the pipeline
+(``forkserver``), so a task pays no import time and its peak memory is its own.
+Prints one JSON object: per stage (extract, validate, load, rules, publish) the
+busy seconds and rows handled, per source its steps, the ingest phase's wall
+time, the whole run's wall time and the peak RSS of the largest task process.
 """
 
 from __future__ import annotations
@@ -15,59 +18,81 @@ import json
 import resource
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from datetime import date
 from multiprocessing import get_context
 
 from safetynet import pipeline
 
 LARGEST_FIRST = ("electricity", "water", "civil_affairs", "property", "personnel")
+NEXT_STEP = {"extract": "validate", "validate": "load", "load": None}
+PRELOAD = ["safetynet.pipeline", "safetynet.validation", "safetynet.warehouse.load",
+           "safetynet.rules.engine", "safetynet.reports.build", "great_expectations"]
 
 
-def ingest_timed(source: str, config: str, day: date) -> dict:
-    """Extract, validate and load one source, timing each step (runs in a worker)."""
-    t0 = time.perf_counter()
-    batch = pipeline.extract(source, day, config)
-    t1 = time.perf_counter()
-    batch = pipeline.validate(source, batch, config)
-    t2 = time.perf_counter()
-    loaded = pipeline.load(source, batch, config)
-    t3 = time.perf_counter()
-    return {"source": source, "read": batch["read"], "loaded": loaded["loaded"],
-            "extract": t1 - t0, "validate": t2 - t1, "load": t3 - t2,
+def task(step: str, source: str | None, config: str, day: date, batch: dict | None = None) -> dict:
+    """Run one pipeline task and time it (runs in a fresh worker process)."""
+    started = time.perf_counter()
+    if step == "extract":
+        result = pipeline.extract(source, day, config)
+    elif step in ("validate", "load"):
+        result = getattr(pipeline, step)(source, batch, config)
+    else:  # "evaluate" or "publish"
+        result = getattr(pipeline, step)(day, config)
+    return {"step": step, "source": source, "result": result,
+            "seconds": time.perf_counter() - started,
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
 
 
+def _ingest(pool: ProcessPoolExecutor, config: str, day: date) -> dict[str, dict]:
+    """Every source's three tasks, each queued when the one before it finished."""
+    running: set[Future] = {pool.submit(task, "extract", s, config, day) for s in LARGEST_FIRST}
+    steps: dict[str, dict] = {s: {} for s in LARGEST_FIRST}
+    while running:
+        done, running = wait(running, return_when=FIRST_COMPLETED)
+        for future in done:
+            r = future.result()
+            steps[r["source"]][r["step"]] = r
+            following = NEXT_STEP[r["step"]]
+            if following:
+                running.add(pool.submit(task, following, r["source"], config, day, r["result"]))
+    return steps
+
+
 def timed_run(config: str, day: date, workers: int = 2) -> dict:
-    """Run every step for ``day``; sources in ``workers`` processes, then rules and reports."""
+    """Run every task for ``day``; sources in ``workers`` processes, then rules and reports."""
     stages = {k: {"seconds": 0.0, "rows": 0} for k in ("extract", "validate", "load", "rules", "publish")}
+    context = get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
     started = time.perf_counter()
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        done = list(pool.map(ingest_timed, LARGEST_FIRST, [config] * 5, [day] * 5))
-    ingest_wall = time.perf_counter() - started
-    per_source = {}
-    for r in done:
-        for stage, rows in (("extract", r["read"]), ("validate", r["read"]), ("load", r["loaded"])):
-            stages[stage]["seconds"] += r[stage]
+    with ProcessPoolExecutor(workers, mp_context=context, max_tasks_per_child=1) as pool:
+        steps = _ingest(pool, config, day)
+        ingest_wall = time.perf_counter() - started
+        evaluated = pool.submit(task, "evaluate", None, config, day).result()
+        published = pool.submit(task, "publish", None, config, day).result()
+    per_source, peaks = {}, [evaluated["peak_rss_mb"], published["peak_rss_mb"]]
+    for source, s in steps.items():
+        read, loaded = s["validate"]["result"]["read"], s["load"]["result"]["loaded"]
+        for stage, rows in (("extract", read), ("validate", read), ("load", loaded)):
+            stages[stage]["seconds"] += s[stage]["seconds"]
             stages[stage]["rows"] += rows
-        per_source[r["source"]] = {"rows_read": r["read"], "peak_rss_mb": r["peak_rss_mb"],
-                                   "seconds": round(r["extract"] + r["validate"] + r["load"], 2),
-                                   **{k: round(r[k], 2) for k in ("extract", "validate", "load")}}
-    t0 = time.perf_counter()
-    evaluated = pipeline.evaluate(day, config)
-    t1 = time.perf_counter()
-    published = pipeline.publish(day, config)
-    t2 = time.perf_counter()
-    stages["rules"].update(seconds=t1 - t0, rows=evaluated["cases"])
-    stages["publish"].update(seconds=t2 - t1, rows=published["cases"])
-    for s in stages.values():
-        s["seconds"] = round(s["seconds"], 2)
-        s["rows_per_s"] = round(s["rows"] / s["seconds"]) if s["seconds"] else None
-    rss = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-    return {"workers": workers, "stages": stages, "sources": per_source, "cases": evaluated["cases"],
+        per_source[source] = {"rows_read": read,
+                              "peak_rss_mb": max(s[k]["peak_rss_mb"] for k in NEXT_STEP),
+                              "seconds": round(sum(s[k]["seconds"] for k in NEXT_STEP), 2),
+                              **{k: round(s[k]["seconds"], 2) for k in NEXT_STEP},
+                              **{f"{k}_peak_rss_mb": s[k]["peak_rss_mb"] for k in NEXT_STEP}}
+        peaks.append(per_source[source]["peak_rss_mb"])
+    cases = evaluated["result"]["cases"]
+    stages["rules"].update(seconds=evaluated["seconds"], rows=cases)
+    stages["publish"].update(seconds=published["seconds"], rows=published["result"]["cases"])
+    for st in stages.values():
+        st["seconds"] = round(st["seconds"], 2)
+        st["rows_per_s"] = round(st["rows"] / st["seconds"]) if st["seconds"] else None
+    return {"workers": workers, "stages": stages, "sources": per_source, "cases": cases,
             "ingest_wall_seconds": round(ingest_wall, 2),
             "total_seconds": round(time.perf_counter() - started, 2),
-            "peak_rss_mb": round(rss / 1024)}
+            "peak_rss_mb": max(peaks),
+            "rules_peak_rss_mb": evaluated["peak_rss_mb"], "publish_peak_rss_mb": published["peak_rss_mb"]}
 
 
 def main() -> None:
