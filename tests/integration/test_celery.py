@@ -277,10 +277,34 @@ def test_no_import_errors_recorded(stack: Stack) -> None:
     assert stack.query("SELECT filename, stacktrace FROM import_error") == []
 
 
+def _set_aside_todays_ingest(stack: Stack, dag_id: str) -> list[str]:
+    """Fail the scheduled run that unpausing creates for the latest interval; return its run ids.
+
+    Its report date is today's, whose delivery this deployment (made for 2026-11-20)
+    may lack: its sensor would then hold the DAG's one active run for its 30-minute
+    poke interval, and the manual run under test would wait behind it.
+    """
+    def scheduled() -> list[tuple[str, str]]:
+        return stack.query("SELECT run_id, state FROM dag_run WHERE dag_id = %s "
+                           "AND run_type = 'scheduled'", dag_id)
+
+    runs = stack.wait(f"the scheduled {dag_id} run", scheduled, 120, logs=("scheduler",))
+    for run_id, state in runs:
+        if state in ("queued", "running"):
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{stack.api_port}/api/v2/dags/{dag_id}/dagRuns/{run_id}",
+                data=json.dumps({"state": "failed"}).encode(), method="PATCH",
+                headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=30) as response:
+                assert response.status == 200, (run_id, response.status)
+    return [run_id for run_id, _ in runs]
+
+
 def test_ingest_then_report_through_celery(stack: Stack) -> None:
     stack.airflow("dags", "unpause", "--treat-dag-id-as-regex", "-y", "^(ingest_electricity|daily_report)$")
     stack.airflow("dags", "trigger", "ingest_electricity", "--run-id", "celery_ingest", "--logical-date",
                   LOGICAL)
+    _set_aside_todays_ingest(stack, "ingest_electricity")
     stack.wait_for_run("ingest_electricity", "celery_ingest")
     hosts = stack.query("SELECT DISTINCT hostname, queue FROM task_instance WHERE run_id = 'celery_ingest'")
     assert {q for _, q in hosts} == {stack.env["AIRFLOW__OPERATORS__DEFAULT_QUEUE"]}, hosts
