@@ -50,3 +50,14 @@ def test_freshness_columns_become_datetimes() -> None:
     got = as_datetime(pd.Series(["2026-10", "2026-11-20", "2026-11-20 13:05:00", None], dtype="string"))
     assert got.dt.strftime("%Y-%m-%d").tolist()[:3] == ["2026-10-01", "2026-11-20", "2026-11-20"]
     assert pd.isna(got[3])
+
+
+def test_repeated_and_missing_values_keep_their_rows() -> None:
+    """Each distinct value is parsed once, then put back on every row it came from."""
+    values = pd.Series(["2026-09", None, "2026-09", "bad", "2026-10-03"], index=[7, 3, 9, 1, 5],
+                       dtype="string")
+    got = as_datetime(values)
+    assert got.index.tolist() == [7, 3, 9, 1, 5]
+    assert got.dt.strftime("%Y-%m-%d").fillna("-").tolist() == ["2026-09-01", "-", "2026-09-01", "-",
+                                                                "2026-10-03"]
+    assert as_datetime(pd.Series([None, None], dtype="string")).isna().all()
