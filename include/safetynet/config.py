@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 ENV_VAR = "SAFETYNET_CONFIG"
+LOCAL_TIMEZONE = "Asia/Shanghai"  # schedules, report dates, cut-offs and times shown to people
 DEFAULT_RULES: dict[str, Any] = {
     "electricity_high_kwh": 500,
     "utility_window_months": 3,

@@ -1,12 +1,20 @@
-"""Inspectors' decisions (反馈): ``dispositions_*.csv`` from the inbox (outputs.md).
+"""Inspectors' decisions (反馈): ``dispositions_*.csv`` from the inbox (outputs.md, issue 15).
 
-Each new file is loaded once (registered by name and SHA-256) and each row kept
-with its file and row number. ``EXPLAINED`` leaves a case out of reports until
+Each file is read on its own (:mod:`safetynet.dispositions_parse`) and nothing
+it contains can stop the day's extract: a file that cannot be used is rejected
+by name, a row that cannot be used is quarantined with its row number and
+reason, and both are reported (:mod:`safetynet.dispositions_report`). Every
+file, loaded or rejected, is registered by name and SHA-256, so it is read
+again only when it changes; a rejected new version leaves the file's earlier
+decisions in force.
+
+Each decision is kept with its file, row and the report date it was loaded for,
+and applies from that date on. ``EXPLAINED`` leaves a case out of reports until
 its ``suppress_until`` date (inclusive; empty means until the evidence changes)
-or until its evidence changes, compared by the SHA-256 of the case's evidence
-when the decision arrived. ``CONFIRMED`` and ``UNDER_REVIEW`` are shown on the
-case. Rows naming a case that never appeared are kept, never applied, and
-reported in the next extract's manifest.
+or until its evidence changes, compared by the SHA-256 of the case's evidence on
+the newest report up to that date. ``CONFIRMED`` and ``UNDER_REVIEW`` are shown
+on the case. Rows naming a case that never appeared are kept, never applied, and
+reported in the extract's manifest.
 
 On an SFTP inbox a file is read once its ``.ok`` marker exists, the same
 completion convention as the departments' drops, so a file still being uploaded
@@ -16,7 +24,7 @@ is never read.
 from __future__ import annotations
 
 import hashlib
-import io
+import logging
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -24,15 +32,18 @@ import pandas as pd
 from sqlalchemy import Connection, delete, insert, select, text
 
 from safetynet.config import Config
-from safetynet.sources.drops import complete_deliveries, sha256_of
-from safetynet.transforms import parse_dates
+from safetynet.dispositions_parse import FileRejected, parse
+from safetynet.dispositions_report import APPLIED, REJECTED, disposition_report, unknown_rows
+from safetynet.privacy import mask_text
+from safetynet.sources.drops import complete_deliveries
 from safetynet.warehouse.audit import record
-from safetynet.warehouse.bulk import insert_frame
 from safetynet.warehouse.schema import core_disposition, meta_file, meta_quarantine
 
-HEADER = ["case_key", "outcome", "note", "suppress_until"]
-OUTCOMES = ("CONFIRMED", "EXPLAINED", "UNDER_REVIEW")
+__all__ = ["current_decisions", "disposition_report", "evidence_sha", "inbox_files",
+           "load_dispositions", "unknown_rows"]
+
 PATTERN = r"^dispositions_(.+)\.csv$"
+log = logging.getLogger(__name__)
 
 
 def inbox_files(cfg: Config) -> list[Path]:
@@ -50,86 +61,103 @@ def inbox_files(cfg: Config) -> list[Path]:
 
 
 def load_dispositions(conn: Connection, cfg: Config, d: date) -> dict:
-    """Load every new inbox file once; return counts (no personal data)."""
+    """Read every new or changed inbox file for report date D; return counts (no personal data).
+
+    Only a database error raises: whatever a file holds rejects that file or its rows.
+    """
     seen = dict(conn.execute(select(meta_file.c.file_name, meta_file.c.sha256).where(
         meta_file.c.source == "dispositions")).all())
-    counts = {"files": 0, "rows": 0, "rejected_rows": 0}
+    counts = {"files": 0, "rows": 0, "rejected_rows": 0, "rejected_files": 0}
     for path in inbox_files(cfg):
-        sha = sha256_of(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:  # vanished or unreadable: not registered, tried again next run
+            _reject(conn, path.name, None, 0, f"cannot be read ({type(exc).__name__})", d)
+            counts["rejected_files"] += 1
+            continue
+        sha = hashlib.sha256(data).hexdigest()
         if seen.get(path.name) == sha:
             continue
-        rows, rejected = _parse(path)
-        rows["evidence_sha256"] = [_evidence_sha(conn, k) for k in rows["case_key"]]
-        rows["known"] = rows["evidence_sha256"].notna()
-        rows = rows.assign(file_name=path.name, file_sha256=sha, loaded_for=d.isoformat())
-        conn.execute(delete(core_disposition).where(core_disposition.c.file_name == path.name))
-        insert_frame(conn, core_disposition, rows)
-        conn.execute(delete(meta_quarantine).where(meta_quarantine.c.source == "dispositions",
-                                                   meta_quarantine.c.item == path.name))
-        insert_frame(conn, meta_quarantine, rejected.assign(source="dispositions", item=path.name,
-                                                            batch_id=d.isoformat()))
-        conn.execute(delete(meta_file).where(meta_file.c.source == "dispositions",
-                                             meta_file.c.file_name == path.name))
-        conn.execute(insert(meta_file).values(
-            source="dispositions", file_name=path.name, size=path.stat().st_size, sha256=sha,
-            seen_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0), outcome="loaded"))
-        record(conn, "disposition_file_applied", d, {
-            "file": path.name, "sha256": sha, "rows": len(rows), "rejected_rows": len(rejected),
-            "unknown_cases": int((~rows["known"]).sum())})
+        try:
+            decisions, rejected = parse(data)
+        except Exception as exc:  # not only FileRejected: a parser bug must not stop the extract either
+            reason = exc.reason if isinstance(exc, FileRejected) else f"unreadable ({type(exc).__name__})"
+            _reject(conn, path.name, sha, len(data), reason, d)  # (a bug's message may quote the data)
+            counts["rejected_files"] += 1
+            continue
+        unknown = _store(conn, path.name, sha, len(data), decisions, rejected, d)
         counts["files"] += 1
-        counts["rows"] += len(rows)
-        counts["rejected_rows"] += len(rejected)
+        counts["rows"] += len(decisions)
+        counts["rejected_rows"] += len(rejected) + unknown
     return counts
 
 
-def _parse(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split a file into usable rows and rejected rows (with row number and reason)."""
-    frame = pd.read_csv(io.StringIO(path.read_bytes().decode("utf-8-sig")), dtype=str,
-                        keep_default_na=False)
-    if [c.strip() for c in frame.columns] != HEADER:
-        raise ValueError(f"{path.name}: header must be {','.join(HEADER)}")
-    frame.columns = HEADER
-    frame = frame.apply(lambda s: s.str.strip())
-    raw_until = frame["suppress_until"]
-    raw = frame["case_key"] + "," + frame["outcome"] + "," + frame["note"] + "," + raw_until
-    frame["row_number"] = range(2, len(frame) + 2)
-    frame["outcome"] = frame["outcome"].str.upper()
-    frame["suppress_until"] = parse_dates(raw_until)
-    reason = pd.Series(None, index=frame.index, dtype="object")
-    reason[frame["suppress_until"].isna() & (raw_until != "")] = "unparseable suppress_until"
-    reason[~frame["outcome"].isin(OUTCOMES)] = f"outcome must be one of {', '.join(OUTCOMES)}"
-    reason[frame["case_key"] == ""] = "missing case_key"
-    bad = reason.notna()
-    quarantine = pd.DataFrame({"row_number": frame.loc[bad, "row_number"], "column_name": "outcome",
-                               "reason": reason[bad],
-                               "raw": raw[bad]})
-    return frame[~bad].replace({"": None}), quarantine
+def _store(conn: Connection, name: str, sha: str, size: int, decisions: list, rejected: list,
+           d: date) -> int:
+    """Replace the file's decisions and quarantined rows, register and audit it; return unknown rows."""
+    shas: dict[str, str | None] = {}
+    for k in {x.case_key for x in decisions}:
+        shas[k] = _evidence_sha(conn, k, d)
+    conn.execute(delete(core_disposition).where(core_disposition.c.file_name == name))
+    if decisions:
+        conn.execute(insert(core_disposition), [
+            {"file_name": name, "row_number": x.row, "file_sha256": sha, "case_key": x.case_key,
+             "outcome": x.outcome, "note": x.note, "suppress_until": x.suppress_until,
+             "evidence_sha256": shas[x.case_key], "known": shas[x.case_key] is not None,
+             "loaded_for": d} for x in decisions])
+    conn.execute(delete(meta_quarantine).where(meta_quarantine.c.source == "dispositions",
+                                               meta_quarantine.c.item == name))
+    if rejected:
+        conn.execute(insert(meta_quarantine), [
+            {"source": "dispositions", "item": name, "batch_id": d.isoformat(), "row_number": r.row,
+             "column_name": r.column, "reason": r.reason, "raw": r.raw} for r in rejected])
+    unknown = sum(shas[x.case_key] is None for x in decisions)
+    _register(conn, name, sha, size, "loaded")
+    record(conn, APPLIED, d, {"file": name, "sha256": sha, "rows": len(decisions),
+                              "rejected_rows": len(rejected), "unknown_cases": unknown})
+    log.info("disposition file %s: %d rows applied, %d rejected, %d naming an unknown case",
+             mask_text(name), len(decisions) - unknown, len(rejected), unknown)
+    for r in rejected[:20]:
+        log.warning("disposition file %s row %d rejected: %s", mask_text(name), r.row, mask_text(r.reason))
+    return unknown
 
 
-def _evidence_sha(conn: Connection, case_key: str) -> str | None:
-    """SHA-256 of the case's evidence on its latest report, or None for an unknown case."""
+def _reject(conn: Connection, name: str, sha: str | None, size: int, reason: str, d: date) -> None:
+    """Register (when its SHA-256 is known) and audit a file nothing is used from."""
+    if sha is not None:
+        _register(conn, name, sha, size, "rejected")
+    record(conn, REJECTED, d, {"file": name, "sha256": sha, "reason": reason})
+    log.warning("disposition file %s rejected: %s", mask_text(name), mask_text(reason))
+
+
+def _register(conn: Connection, name: str, sha: str, size: int, outcome: str) -> None:
+    conn.execute(delete(meta_file).where(meta_file.c.source == "dispositions",
+                                         meta_file.c.file_name == name))
+    conn.execute(insert(meta_file).values(
+        source="dispositions", file_name=name, size=size, sha256=sha,
+        seen_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0), outcome=outcome))
+
+
+def _evidence_sha(conn: Connection, case_key: str, d: date) -> str | None:
+    """SHA-256 of the case's evidence on its newest report on or before D; None for an unknown case."""
     evidence = conn.execute(text(
-        "SELECT evidence FROM mart_case_day WHERE case_key = :k ORDER BY report_date DESC"),
-        {"k": case_key}).scalar()
+        "SELECT evidence FROM mart_case_day WHERE case_key = :k AND report_date <= :d "
+        "ORDER BY report_date DESC LIMIT 1"), {"k": case_key, "d": d.isoformat()}).scalar()
     return None if evidence is None else evidence_sha(evidence)
 
 
-def current_decisions(conn: Connection) -> pd.DataFrame:
-    """The latest applicable decision per known case (latest file name, then row)."""
+def current_decisions(conn: Connection, d: date) -> pd.DataFrame:
+    """The latest decision per known case among those loaded for D or before.
+
+    Latest: loaded for the latest date, then from the latest file name, then the latest row.
+    """
     rows = pd.read_sql(text(
-        "SELECT case_key, outcome, note, suppress_until, evidence_sha256, file_name, row_number "
-        "FROM core_disposition WHERE known = :t"), conn, params={"t": True})
-    rows = rows.sort_values(["case_key", "file_name", "row_number"])
+        "SELECT case_key, outcome, note, suppress_until, evidence_sha256, file_name, row_number, "
+        "loaded_for FROM core_disposition WHERE known = :t AND loaded_for <= :d"), conn,
+        params={"t": True, "d": d.isoformat()})
+    rows["loaded_for"] = rows["loaded_for"].astype(str).str[:10]
+    rows = rows.sort_values(["case_key", "loaded_for", "file_name", "row_number"])
     return rows.drop_duplicates("case_key", keep="last").set_index("case_key")
-
-
-def unknown_rows(conn: Connection, d: date) -> list[dict]:
-    """Decisions loaded for D that name no known case: reported back in the manifest."""
-    rows = conn.execute(text(
-        "SELECT file_name, row_number, case_key, outcome FROM core_disposition "
-        "WHERE known = :f AND loaded_for = :d ORDER BY file_name, row_number"),
-        {"f": False, "d": d.isoformat()}).mappings().all()
-    return [dict(r) for r in rows]
 
 
 def evidence_sha(evidence: str) -> str:

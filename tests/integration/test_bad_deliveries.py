@@ -58,6 +58,8 @@ def test_bad_file_fails_its_source_only(deployment: Callable[..., Path], tmp_pat
     assert _rows(config, source) == before
     assert result["stale_sources"] == [source]
     with get_engine(load_config(config).warehouse_url).connect() as conn:
-        outcome = conn.execute(text("SELECT outcome FROM meta_file WHERE file_name = :f"),
+        refused = conn.execute(text("SELECT reason FROM meta_refused WHERE item = :f"),
                                {"f": target}).scalar()
-    assert outcome == "rejected"
+        registered = conn.execute(text("SELECT COUNT(*) FROM meta_file WHERE file_name = :f"),
+                                  {"f": target}).scalar()
+    assert refused and problem in refused and registered == 0  # refused, never registered as loaded

@@ -3,8 +3,8 @@
 * The same file seen again (same name, same SHA-256) is a no-op; the same content
   under another valid name is recognised by its SHA-256, recorded in ``meta_file``
   as ``duplicate`` and not loaded — on SQLite and on PostgreSQL, with the warehouse
-  rows and the accounting (``meta_load_log``) unchanged. A registry snapshot equal
-  to an *older* loaded one is not a duplicate (a snapshot replaces the table).
+  rows and the accounting (``meta_load_log``) unchanged. A registry snapshot is
+  never a duplicate: each date is a version of its own (docs/over-time.md).
 * A file that lands after its day's run is loaded by the next day's run, or by a
   re-run (back-fill) of that day, with every row accounted for.
 * A delivery still missing at its configured cut-off
@@ -134,33 +134,36 @@ def test_renamed_copy_of_a_loaded_month_is_recorded_as_duplicate(
     assert _query(config, "SELECT seen_at FROM meta_file WHERE file_name = 'DL_202611.csv'") == seen
 
 
-def test_renamed_identical_snapshot_is_a_duplicate_but_an_older_one_reloads(
+def test_every_dated_snapshot_is_a_version_whatever_its_content(
         deployment: Callable[..., Path], tmp_path: Path, warehouse: str | None) -> None:
-    """A snapshot equal to the loaded one is recorded, not reloaded; one equal to an older
-    snapshot is a real change back (the registry rolled back) and replaces the table."""
+    """A snapshot equal to the loaded one under a later date is that date's version (the
+    registry confirmed its data that week); one equal to an older snapshot is the registry
+    rolling back, and is the version in force from its date. Earlier versions stay."""
     config = _deploy(deployment, tmp_path, warehouse)
     drop = config.parent / "drop" / "property"
     pipeline.ingest("property", date(2026, 11, 13), config)  # loads BDC_QLR_20261113
-    pipeline.ingest("property", D, config)  # BDC_QLR_20261120 replaces it
-    before = _state(config, "property")
-    assert before["newest"] == "2026-11-20"
+    pipeline.ingest("property", D, config)  # BDC_QLR_20261120 is the next version
+    assert _state(config, "property")["newest"] == "2026-11-20"
+    assert pipeline.ingest("property", D, config)["items"] == 0  # the same file again: a no-op
 
     shutil.copy(drop / "BDC_QLR_20261120.xlsx", drop / "BDC_QLR_20261121.xlsx")
     (drop / "BDC_QLR_20261121.xlsx.ok").touch()
-    assert pipeline.ingest("property", date(2026, 11, 21), config)["items"] == 0
-    assert _state(config, "property") == before
+    assert pipeline.ingest("property", date(2026, 11, 21), config)["items"] == 1
     files = _files(config, "property")
-    assert files["BDC_QLR_20261121.xlsx"] == ("duplicate", files["BDC_QLR_20261120.xlsx"][1])
+    assert files["BDC_QLR_20261121.xlsx"] == ("loaded", files["BDC_QLR_20261120.xlsx"][1])
     assert _query(config, "SELECT last_outcome FROM meta_source_state WHERE source = 'property'"
-                  ) == [("loaded",)]  # a duplicate is not a failure: the source is not stale
+                  ) == [("loaded",)]
 
     shutil.copy(drop / "BDC_QLR_20261113.xlsx", drop / "BDC_QLR_20261127.xlsx")
     (drop / "BDC_QLR_20261127.xlsx.ok").touch()
     result = pipeline.ingest("property", date(2026, 11, 27), config)
     assert result["items"] == 1
     assert _files(config, "property")["BDC_QLR_20261127.xlsx"][0] == "loaded"
-    dates = _query(config, "SELECT DISTINCT snapshot_date FROM core_property_right")
-    assert [str(d) for (d,) in dates] == ["2026-11-27"]
+    counts = dict(_query(config, "SELECT snapshot_date, COUNT(*) FROM core_property_right "
+                                 "GROUP BY snapshot_date"))
+    counts = {str(k)[:10]: v for k, v in counts.items()}
+    assert sorted(counts) == ["2026-11-13", "2026-11-20", "2026-11-21", "2026-11-27"]
+    assert counts["2026-11-27"] == counts["2026-11-13"] and counts["2026-11-21"] == counts["2026-11-20"]
 
 
 # --------------------------------------------------------------------------- late files

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import sqlite3
 from collections.abc import Callable
@@ -109,8 +110,9 @@ def test_volume_drop_against_the_previous_delivery_rejects(deployment: Callable[
     _deliver_month(config, "electricity", lambda f: f.head(len(f) // 3))
     result = run(LATER, config)
     message = result["failed_sources"]["electricity"]
-    assert "DL_202611.csv: expect_table_row_count_to_be_between rejected" in message
-    assert f"min_value {int(previous * 0.7)}" in message
+    assert "DL_202611.csv: " in message and "rows, fewer than validation.volume_floor (0.5)" in message
+    assert f"min_value {math.ceil(previous * 0.5)}" in message
+    assert "safetynet accept --source electricity --item DL_202611.csv" in message
     assert _utility_rows(config, "electricity") == before and result["stale_sources"] == ["electricity"]
 
 

@@ -1,4 +1,5 @@
-"""Pipeline health for the monitor page: freshness, load accounting, quarantine, failures.
+"""Pipeline health for the monitor page: freshness, load accounting, quarantine, failures,
+and the inspectors' disposition files and rows that were rejected.
 
 ``meta_validation`` and ``meta_task_failure`` are newer than some warehouses,
 so both are found by inspection and used only when present; the sources whose
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, inspect, text
 
 from safetynet.dashboard.queries import iso
+from safetynet.dispositions_report import recent_rejections
 from safetynet.privacy import mask_text
 from safetynet.reports.extract import source_freshness
 
@@ -67,6 +69,19 @@ def quarantine(conn: Connection) -> list[dict[str, Any]]:
         "GROUP BY source, item, reason ORDER BY COUNT(*) DESC, source, item, reason"))
     return [{"source": s, "item": item, "reason": short(reason), "rows": int(n), "last_batch": b}
             for s, item, reason, n, b in rows]
+
+
+def dispositions(conn: Connection) -> dict[str, Any] | None:
+    """Inspectors' disposition files and rows rejected (file, row, reason, when), newest first,
+    masked; None on a warehouse from before the audit trail."""
+    if not all(inspect(conn).has_table(t) for t in ("meta_audit", "meta_quarantine", "core_disposition")):
+        return None
+    found = recent_rejections(conn, FAILURE_LIMIT)
+    return {**found,
+            "files_rejected": [{**f, "file": short(f["file"]), "reason": short(f["reason"], 240)}
+                               for f in found["files_rejected"]],
+            "rows_rejected": [{**r, "file": short(r["file"]), "reason": short(r["reason"], 240)}
+                              for r in found["rows_rejected"]]}
 
 
 def _columns(conn: Connection, table: str) -> list[str] | None:

@@ -166,6 +166,26 @@ def health_cards(s: dict[str, Any]) -> str:
             + card("校验未通过", "Validation failures", checks, True))
 
 
+def disposition_card(s: dict[str, Any]) -> str:
+    """Inspectors' returned files (反馈) rejected whole or by row: file, row, reason and when."""
+    found = s.get("dispositions")
+    if found is None:
+        body = '<div class="empty">本仓库未记录反馈处理 No disposition processing recorded here</div>'
+    else:
+        files = table(["文件 File", "原因 Reason", "报告日 Report date", "处理时间 Processed (UTC)"],
+                      [(f["file"], f["reason"], f["report_date"], f["at"]) for f in found["files_rejected"]],
+                      {0: "mono", 1: "err"}, "无拒收文件 No rejected files")
+        rows = table(["文件 File", "行 Row", "原因 Reason", "报告日 Report date", "处理时间 Processed (UTC)"],
+                     [(r["file"], r["row"], r["reason"], r["report_date"], r["at"])
+                      for r in found["rows_rejected"]],
+                     {0: "mono", 1: "n", 2: "err"}, "无拒收行 No rejected rows")
+        body = (f"<h3>拒收文件 Rejected files ({found['files_rejected_total']:,})</h3>{files}"
+                f"<h3>拒收行 Rejected rows ({found['rows_rejected_total']:,})</h3>{rows}"
+                '<div class="note">最新在前；拒收的文件或行未被采用，更正后重新提交即可 · '
+                "Newest first; nothing rejected is applied until a corrected file arrives</div>")
+    return card("反馈文件拒收", "Rejected disposition files and rows", body, True)
+
+
 def recent_card(s: dict[str, Any]) -> str:
     """The day's newest cases, identified by masked numbers only."""
     rows = [(c["rule_code"], badge(STATUS_LABELS.get(c["status"], c["status"]),
@@ -191,6 +211,6 @@ def render(s: dict[str, Any], api_href: str = "api/summary") -> str:
         f'<div class="meta">报告日 Report date <b>{escape(day)}</b><br>生成于 Generated '
         f'{escape(s["generated_at"])} · <a href="{escape(api_href)}">JSON</a></div></header>'
         f"<main>{kpis(s)}<div class=\"grid\">{rules}{trend_cards(s)}{towns}{health_cards(s)}"
-        f"{recent_card(s)}</div></main>"
+        f"{disposition_card(s)}{recent_card(s)}</div></main>"
         "<footer>身份证号仅显示前6位和后4位 · ID numbers show the first 6 and last 4 digits only</footer>"
         "</body></html>")

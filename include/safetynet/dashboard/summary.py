@@ -78,7 +78,7 @@ def build_summary(conn: Connection, deployment: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {"deployment": deployment, "generated_at": now, "report_date": None,
                            "cases": None, "trend": None, "recent_cases": [], "sources": [],
                            "quarantine": [], "validation": None,
-                           "task_failures": None, "failed_sources": []}
+                           "task_failures": None, "failed_sources": [], "dispositions": None}
     if not inspect(conn).has_table("mart_case_day"):
         return out
     d = queries.latest_report_date(conn)
@@ -87,7 +87,8 @@ def build_summary(conn: Connection, deployment: str = "") -> dict[str, Any]:
                    trend=trend_section(conn, d), recent_cases=queries.recent_cases(conn, d))
     out.update(sources=health.sources(conn), quarantine=health.quarantine(conn),
                validation=health.validation(conn),
-               task_failures=health.task_failures(conn), failed_sources=health.failed_sources(conn))
+               task_failures=health.task_failures(conn), failed_sources=health.failed_sources(conn),
+               dispositions=health.dispositions(conn))
     return out
 
 

@@ -17,6 +17,7 @@ from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable
 from airflow.sdk.definitions.callback import AsyncCallback
 from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
 
+from safetynet.config import LOCAL_TIMEZONE
 from safetynet.privacy import mask_text
 
 log = logging.getLogger("safetynet.orchestration")
@@ -24,7 +25,7 @@ log = logging.getLogger("safetynet.orchestration")
 OWNER = "safetynet-data"
 """Team that owns every DAG (shown in the UI and on alerts)."""
 
-TIMEZONE = "Asia/Shanghai"
+TIMEZONE = LOCAL_TIMEZONE
 """The deployments' local time: schedules and report dates follow the county's calendar."""
 
 START_DATE = pendulum.datetime(2026, 1, 1, tz=TIMEZONE)

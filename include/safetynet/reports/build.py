@@ -7,10 +7,10 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from safetynet.config import Config
-from safetynet.dispositions import unknown_rows
+from safetynet.dispositions import disposition_report
 from safetynet.reports.extract import (
     case_frame,
     file_entry,
@@ -38,16 +38,14 @@ def build_reports(cfg: Config, d: date, staged: Path) -> dict:
         monitoring_job = pool.submit(_monitoring, engine, d)
         cases = case_frame(conn, d)
         freshness = source_freshness(conn)
-        dispositions = {"unknown_cases": unknown_rows(conn, d),
-                        "suppressed_cases": int(conn.execute(text(
-                            "SELECT COUNT(*) FROM mart_case_day WHERE report_date = :d AND suppressed = 1"),
-                            {"d": d.isoformat()}).scalar() or 0)}
+        dispositions = disposition_report(conn, d)  # files and rows rejected, for manifest and workbook
         stamp = d.strftime("%Y%m%d")
         csv_path = staged / f"mismatches_{stamp}.csv"
         xlsx_path = staged / f"mismatches_{stamp}.xlsx"
         mon_path = staged / f"monitoring_{stamp}.csv"
         files = [file_entry(csv_path, write_case_csv(cases, csv_path)),
-                 file_entry(xlsx_path, write_workbook(xlsx_path, d, cases, freshness, cfg.rules)),
+                 file_entry(xlsx_path, write_workbook(xlsx_path, d, cases, freshness, cfg.rules,
+                                                      dispositions=dispositions)),
                  file_entry(mon_path, write_monitoring_csv(monitoring_job.result(), mon_path))]
     write_manifest(staged / "manifest.json", cfg, d, files, freshness, cases, dispositions)
     stale = sorted(n for n, f in freshness.items() if f["stale"])

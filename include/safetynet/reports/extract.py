@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, func, select, text
 
 from safetynet.config import Config
 from safetynet.rules.catalog import RULES
 from safetynet.rules.registry import SEVERITY_ORDER
-from safetynet.warehouse.schema import meta_source_state, ref_region
+from safetynet.sources.specs import FILE_SPECS
+from safetynet.warehouse.schema import meta_file, meta_load_log, meta_source_state, ref_region
 
 EXTRACT_COLUMNS = ["case_key", "rule_code", "rule_name", "severity", "status", "first_seen",
                    "report_date", "township_code", "township_name", "household_id", "id_number",
@@ -49,21 +51,57 @@ def write_case_csv(cases: pd.DataFrame, path: Path) -> int:
     return len(cases)
 
 
-def source_freshness(conn: Connection) -> dict[str, dict]:
-    """Each source's newest data, when it was loaded, and whether it is stale."""
+def source_freshness(conn: Connection, d: date | None = None) -> dict[str, dict]:
+    """Each source's newest data in force for D, when it was loaded, and whether it is stale.
+
+    For a file source, the newest loaded delivery in force for D (a snapshot dated
+    on or before D, a month up to D's month) and when that file was loaded; for a
+    database source, the state as extracted. Without D, the newest overall. A source
+    is stale when its last attempt failed or it never loaded. ``future_rows``
+    counts rows of the last load dated after its extraction cut-off (a source clock
+    ahead: loaded, but they never move the watermark).
+    """
     states = {r["source"]: r for r in conn.execute(select(meta_source_state)).mappings()}
+    in_force = _files_in_force(conn, d)
+    future = {source: (int(n or 0), at) for source, n, at in conn.execute(select(
+        meta_load_log.c.source, func.sum(meta_load_log.c.future_rows),
+        func.max(meta_load_log.c.future_max)).group_by(meta_load_log.c.source))}
     out = {}
     for name in SOURCE_NAMES:
         s = states.get(name)
         stale = s is None or s["last_outcome"] != "loaded"
+        newest, loaded_at = (s["newest_data"], s["loaded_at"]) if s else (None, None)
+        if name in in_force:
+            newest, loaded_at = in_force[name]
         out[name] = {
-            "newest_data": s["newest_data"] if s else None,
-            "loaded_at": s["loaded_at"].isoformat() if s and s["loaded_at"] else None,
+            "newest_data": newest,
+            "loaded_at": loaded_at.isoformat() if loaded_at else None,
             "last_attempt_at": s["last_attempt_at"].isoformat() if s and s["last_attempt_at"] else None,
             "last_outcome": s["last_outcome"] if s else "never_loaded",
             "stale": stale,
             "last_error": s["last_error"] if s else None,
+            "future_rows": future.get(name, (0, None))[0],
+            "future_max": future.get(name, (0, None))[1],
         }
+    return out
+
+
+def _files_in_force(conn: Connection, d: date | None) -> dict[str, tuple[str, datetime]]:
+    """Per file source, the newest loaded delivery in force for D: (its date or month, loaded at)."""
+    out: dict[str, tuple[str, datetime]] = {}
+    rows = conn.execute(select(meta_file.c.source, meta_file.c.file_name, meta_file.c.seen_at).where(
+        meta_file.c.outcome == "loaded").order_by(meta_file.c.source, meta_file.c.file_name))
+    for source, name, seen_at in rows:
+        spec = FILE_SPECS.get(source)
+        found = re.match(spec.extra["pattern"], name) if spec else None
+        if not found:
+            continue
+        tag = found.group(1)
+        if d is not None and tag > d.strftime("%Y%m%d")[: len(tag)]:
+            continue
+        label = f"{tag[:4]}-{tag[4:6]}" + (f"-{tag[6:]}" if len(tag) > 6 else "")
+        if source not in out or label >= out[source][0]:
+            out[source] = (label, seen_at)
     return out
 
 

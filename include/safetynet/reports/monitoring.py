@@ -2,7 +2,8 @@
 
 Per township and programme (低保/特困 households, and each allowance kind): active
 households and persons on D, memberships that entered and left since the
-previous report date, and persons with at least one open case. Aggregates only:
+previous report date (D's predecessor in the report chain, ``rules.chain``), and
+persons with at least one open case. Aggregates only:
 no ID number or name leaves the warehouse in this file. Set-based SQL; "active
 on a date" is rules.md's definition, evaluated for D and for the previous date.
 """
@@ -16,6 +17,7 @@ import pandas as pd
 from sqlalchemy import Connection, bindparam, text
 
 from safetynet.rules.catalog import RULES
+from safetynet.rules.chain import predecessor
 
 HOUSEHOLD_PROGRAMMES = ("DIBAO", "TEKUN")  # allowances are individual: no household count
 COLUMNS = ["township_code", "township_name", "programme", "active_households", "active_persons",
@@ -75,9 +77,8 @@ _SQL = """
 
 def monitoring_frame(conn: Connection, d: date) -> pd.DataFrame:
     """One row per township and programme for D, ordered by township then programme."""
-    prev = conn.execute(text("SELECT MAX(report_date) FROM mart_case_day WHERE report_date < :d"),
-                        {"d": d.isoformat()}).scalar()
-    prev_iso = str(prev)[:10] if prev else None
+    prev = predecessor(conn, d)  # the chain's, so a later back-fill does not change D's figures
+    prev_iso = prev.isoformat() if prev else None
     same = "IS" if conn.dialect.name == "sqlite" else "IS NOT DISTINCT FROM"
     sql = _SQL.format(
         now=f"{_MEMBERS.format(d=':d')} UNION ALL {_ALLOWANCES.format(d=':d')}",

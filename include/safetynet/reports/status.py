@@ -1,4 +1,5 @@
-"""``safetynet status``: per source, the newest data loaded, when, and the last accounting."""
+"""``safetynet status``: per source, the newest data loaded, when, and the last accounting;
+then the inspectors' disposition files and rows that were rejected."""
 
 from __future__ import annotations
 
@@ -7,9 +8,14 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from safetynet.config import load_config
+from safetynet.dispositions_report import recent_rejections
+from safetynet.privacy import mask_text
 from safetynet.reports.extract import SOURCE_NAMES, source_freshness
 from safetynet.warehouse.engine import get_engine, migrate
 from safetynet.warehouse.schema import meta_load_log
+
+DISPOSITION_LINES = 10
+"""Rejected disposition files, and rows, listed at most (the counts cover all)."""
 
 
 def status_lines(config_path: str | Path | None = None) -> list[str]:
@@ -25,6 +31,7 @@ def status_lines(config_path: str | Path | None = None) -> list[str]:
             func.sum(log.rows_loaded).label("loaded"),
             func.sum(log.rows_quarantined).label("quarantined"),
             func.sum(log.rows_duplicate).label("duplicates")).group_by(log.source))}
+        rejections = recent_rejections(conn, DISPOSITION_LINES)
     lines = [f"warehouse: {engine.url.render_as_string(hide_password=True)}"]
     for name in SOURCE_NAMES:
         f, t = fresh[name], totals.get(name)
@@ -36,4 +43,15 @@ def status_lines(config_path: str | Path | None = None) -> list[str]:
                          f"quarantined={t.quarantined} duplicates={t.duplicates}")
         if f["last_error"]:
             lines.append(f"{'':<14} error: {f['last_error']}")
+    return lines + disposition_lines(rejections)
+
+
+def disposition_lines(rejections: dict) -> list[str]:
+    """The ``dispositions`` block: rejected files and rows, newest first (file names masked)."""
+    lines = [f"{'dispositions':<14} files rejected={rejections['files_rejected_total']} "
+             f"rows rejected={rejections['rows_rejected_total']}"]
+    for f in rejections["files_rejected"]:
+        lines.append(mask_text(f"{'':<14} file {f['file']} for {f['report_date']}: {f['reason']}"))
+    for r in rejections["rows_rejected"]:
+        lines.append(mask_text(f"{'':<14} row {r['file']}:{r['row']} for {r['report_date']}: {r['reason']}"))
     return lines

@@ -1,8 +1,9 @@
 """``mismatches_YYYYMMDD.xlsx``: the inspectors' workbook (outputs.md, issue 6).
 
 A summary sheet (cases by township × rule and by status, stale sources, rule
-thresholds) and one sheet per rule with Chinese headers, a frozen header row,
-filters, readable widths and real date cells. Written with xlsxwriter in
+thresholds, and the disposition files and rows rejected for D) and one sheet
+per rule with Chinese headers, a frozen header row, filters, readable widths
+and real date cells. Written with xlsxwriter in
 ``constant_memory`` mode, row by row, so a large extract stays within memory;
 the document's creation time is the report date, so identical inputs give a
 byte-identical file.
@@ -15,7 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
 
+from safetynet.dispositions_report import reason_zh
 from safetynet.rules.catalog import RULES
 
 MAX_ROWS = 1_048_575  # data rows a sheet can hold below its header
@@ -34,15 +37,19 @@ SOURCE_ZH = {"civil_affairs": "社会救助系统", "personnel": "组织人事",
 
 
 def write_workbook(path: Path, d: date, cases: pd.DataFrame, freshness: dict[str, dict],
-                   thresholds: dict) -> int:
-    """Write the workbook for D; return the number of case rows written."""
+                   thresholds: dict, *, dispositions: dict | None = None) -> int:
+    """Write the workbook for D; return the number of case rows written.
+
+    ``dispositions`` is :func:`safetynet.dispositions.disposition_report` for D,
+    listed at the end of the summary sheet.
+    """
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
                                          "strings_to_formulas": False, "strings_to_urls": False})
     wb.set_properties({"title": f"每日疑点清单 {d.isoformat()}", "created": datetime(d.year, d.month, d.day)})
     fmt = {"head": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1}),
            "date": wb.add_format({"num_format": "yyyy-mm-dd"}),
            "title": wb.add_format({"bold": True, "font_size": 14})}
-    _summary(wb, fmt, d, cases, freshness, thresholds)
+    _summary(wb, fmt, d, cases, freshness, thresholds, dispositions)
     for rule in RULES:
         rows = cases[cases["rule_code"] == rule.code]
         for part, start in enumerate(range(0, max(len(rows), 1), MAX_ROWS)):
@@ -73,7 +80,7 @@ def _case_sheet(wb: xlsxwriter.Workbook, fmt: dict, name: str, rows: pd.DataFram
 
 
 def _summary(wb: xlsxwriter.Workbook, fmt: dict, d: date, cases: pd.DataFrame,
-             freshness: dict[str, dict], thresholds: dict) -> None:
+             freshness: dict[str, dict], thresholds: dict, dispositions: dict | None = None) -> None:
     ws = wb.add_worksheet("汇总")
     ws.set_column(0, 0, 22)
     ws.set_column(1, len(RULES) + 1, 12)
@@ -113,3 +120,32 @@ def _summary(wb: xlsxwriter.Workbook, fmt: dict, d: date, cases: pd.DataFrame,
     for key, value in thresholds.items():
         row += 1
         ws.write_row(row, 0, [key, "、".join(value) if isinstance(value, list) else str(value)])
+    if dispositions is not None:
+        _dispositions(ws, fmt, row + 2, dispositions)
+
+
+def _dispositions(ws: Worksheet, fmt: dict, row: int, report: dict) -> None:
+    """反馈文件处理情况: files read, and each rejected file or row with its reason (no case keys)."""
+    loaded, files, rows = report["files_loaded"], report["files_rejected"], report["rows_rejected"]
+    ws.write_string(row, 0, "反馈文件处理情况", fmt["head"])
+    ws.write_string(row, 1, "件数", fmt["head"])
+    for label, items in (("已读取文件", loaded), ("拒收文件（整个文件未采用）", files),
+                         ("拒收行（该行未采用）", rows)):
+        row += 1
+        ws.write_row(row, 0, [label, len(items)])
+        if items is loaded and loaded:
+            ws.write_string(row, 2, "、".join(loaded))
+    row += 1
+    if not files and not rows:
+        ws.write_string(row, 0, "无拒收的文件或行")
+        return
+    ws.write_string(row, 0, "请更正后重新提交（更新原文件或另存为新文件均可）；已采用的行无需重复提交。")
+    row += 1
+    for c, head in enumerate(("文件", "行号", "原因")):
+        ws.write_string(row, c, head, fmt["head"])
+    for f in files:
+        row += 1
+        ws.write_row(row, 0, [f["file"], "整个文件", reason_zh(f["reason"])])
+    for r in rows:
+        row += 1
+        ws.write_row(row, 0, [r["file"], r["row"], reason_zh(r["reason"])])

@@ -151,7 +151,8 @@ R03 = Rule(
         + "，截至报告日无近亲属备案记录，待核实。"),
 )
 
-_STANDING = """p.id_kind = '身份证' AND p.owner_id_problem IS NULL AND p.owner_id_birth <= :d
+_STANDING = """p.snapshot_date = :prop_snapshot
+          AND p.id_kind = '身份证' AND p.owner_id_problem IS NULL AND p.owner_id_birth <= :d
           AND p.registered_on <= :d AND (p.cancelled_on IS NULL OR p.cancelled_on > :d)"""
 
 R04 = Rule(

@@ -26,6 +26,7 @@ from safetynet.config import Config
 from safetynet.dispositions import current_decisions, evidence_sha, load_dispositions
 from safetynet.progress import stage
 from safetynet.rules.catalog import RULES
+from safetynet.rules.chain import link
 from safetynet.rules.coverage import build_coverage, drop_coverage, sql
 from safetynet.rules.registry import Row, Rule
 from safetynet.rules.snapshots import rule_snapshot, snapshot_ids
@@ -78,6 +79,13 @@ def utility_windows(conn: Connection, d: date, months: int) -> dict:
     return out
 
 
+def snapshot_in_force(conn: Connection, d: date) -> str | None:
+    """The registry version in force on D: the newest loaded snapshot dated on or before D."""
+    value = conn.execute(text("SELECT MAX(snapshot_date) FROM core_property_right "
+                              "WHERE snapshot_date <= :d"), {"d": d.isoformat()}).scalar()
+    return None if value is None else str(value)[:10]
+
+
 def evaluate_rules(cfg: Config, d: date) -> dict:
     """Evaluate every rule for D; return case counts by rule and status."""
     engine = get_engine(cfg.warehouse_url)
@@ -90,13 +98,14 @@ def evaluate_rules(cfg: Config, d: date) -> dict:
         inbox = load_dispositions(conn, cfg, d)
         params = rule_params(cfg, d)
         params.update(utility_windows(conn, d, int(cfg.rules["utility_window_months"])))
-        ids = snapshot_ids(conn)
+        params["prop_snapshot"] = snapshot_in_force(conn, d)
+        ids = snapshot_ids(conn, d)
         snapshots = {r.code: rule_snapshot(ids, r.sources) for r in RULES}
         build_coverage(conn, params)
         found = [_run_rule(conn, rule, params, townships, snapshots[rule.code]) for rule in RULES]
         drop_coverage(conn)
         today = pd.concat(found, ignore_index=True) if found else pd.DataFrame()
-        statuses = _case_life(conn, d, today, snapshots)
+        statuses = _case_life(conn, d, today, snapshots, link(conn, d))
     counts = statuses.groupby(["rule_code", "status"]).size()
     return {"report_date": d.isoformat(), "cases": len(statuses), "dispositions": inbox,
             "by_rule_status": {f"{r}/{s}": int(n) for (r, s), n in counts.items()}}
@@ -159,22 +168,21 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def _case_life(conn: Connection, d: date, today: pd.DataFrame, snapshots: dict[str, str]) -> pd.DataFrame:
-    """Write D's cases with NEW/OPEN status, plus RESOLVED for cases that stopped holding.
+def _case_life(conn: Connection, d: date, today: pd.DataFrame, snapshots: dict[str, str],
+               previous: date | None) -> pd.DataFrame:
+    """Write D's cases as NEW/OPEN against D's predecessor, plus RESOLVED for those that stopped.
 
-    A RESOLVED case carries the rule version and snapshots in which it no longer held.
+    A case live on the predecessor keeps its ``first_seen`` and is OPEN; any other
+    is NEW from D. A RESOLVED case carries the rule version and snapshots in which
+    it no longer held.
     """
     conn.execute(delete(mart_case_day).where(mart_case_day.c.report_date == d))
-    seen = pd.read_sql(text(
-        "SELECT case_key, MIN(report_date) AS first_seen FROM mart_case_day "
-        "WHERE report_date < :d AND status <> 'RESOLVED' GROUP BY case_key"), conn,
-        params={"d": d.isoformat()})
-    first = dict(zip(seen["case_key"], seen["first_seen"].astype(str).str[:10], strict=True))
+    prev = _live_on(conn, previous)
+    first = dict(zip(prev["case_key"], prev["first_seen"], strict=True))
     today = today.copy()
     today["first_seen"] = [first.get(k, d.isoformat()) for k in today["case_key"]]
-    today["status"] = ["NEW" if f == d.isoformat() else "OPEN" for f in today["first_seen"]]
+    today["status"] = ["OPEN" if k in first else "NEW" for k in today["case_key"]]
     _apply_decisions(conn, d, today)
-    prev = _previous_open(conn, d)
     gone = prev[~prev["case_key"].isin(today["case_key"])].copy()
     gone["status"] = "RESOLVED"
     gone["rule_version"] = gone["rule_code"].map({r.code: r.version for r in RULES})
@@ -188,7 +196,7 @@ def _case_life(conn: Connection, d: date, today: pd.DataFrame, snapshots: dict[s
 
 def _apply_decisions(conn: Connection, d: date, today: pd.DataFrame) -> None:
     """Show inspectors' decisions on cases; suppress EXPLAINED ones while they hold."""
-    decisions = current_decisions(conn).to_dict("index")  # one lookup per case, not a .loc
+    decisions = current_decisions(conn, d).to_dict("index")  # one lookup per case, not a .loc
     found = [decisions.get(k) for k in today["case_key"]]
     today["disposition"] = [None if f is None else f["outcome"] for f in found]
     today["disposition_note"] = [None if f is None else f["note"] for f in found]
@@ -199,13 +207,10 @@ def _apply_decisions(conn: Connection, d: date, today: pd.DataFrame) -> None:
         for f, ev in zip(found, today["evidence"], strict=True)]
 
 
-def _previous_open(conn: Connection, d: date) -> pd.DataFrame:
-    """Cases NEW or OPEN on the latest report date before D."""
-    sql = text(
-        "SELECT * FROM mart_case_day WHERE report_date = "
-        "(SELECT MAX(report_date) FROM mart_case_day WHERE report_date < :d) "
-        "AND status IN :live").bindparams(bindparam("live", expanding=True))
-    prev = pd.read_sql(sql, conn, params={"d": d.isoformat(), "live": ["NEW", "OPEN"]})
-    if not prev.empty:
-        prev["first_seen"] = prev["first_seen"].astype(str).str[:10]
+def _live_on(conn: Connection, day: date | None) -> pd.DataFrame:
+    """Cases NEW or OPEN on ``day`` (none without a predecessor)."""
+    sql = text("SELECT * FROM mart_case_day WHERE report_date = :p AND status IN :live").bindparams(
+        bindparam("live", expanding=True))
+    prev = pd.read_sql(sql, conn, params={"p": day.isoformat() if day else None, "live": ["NEW", "OPEN"]})
+    prev["first_seen"] = prev["first_seen"].astype(str).str[:10]
     return prev.drop(columns=["report_date", "status"], errors="ignore")

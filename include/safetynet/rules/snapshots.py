@@ -3,7 +3,8 @@
 Every case carries the identifiers of the snapshots its rule read, so an
 inspector (or an auditor, years later) can trace it back to the source rows:
 
-- a file source: the newest loaded file and the start of its SHA-256
+- a file source: the newest loaded file in force for D (a snapshot dated on or
+  before D, a month up to D's month) and the start of its SHA-256
   (``property:BDC_QLR_20261120.xlsx#3f2a9c1e0b7d``), found again in ``meta_file``
   and, in full, in the landing folder;
 - a database source: the batch (report date) that last loaded it
@@ -16,23 +17,27 @@ gives the same identifiers and byte-identical case files.
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 from sqlalchemy import Connection, func, select
 
-from safetynet.sources.specs import DB_SPECS
+from safetynet.sources.specs import DB_SPECS, FILE_SPECS
 from safetynet.warehouse.schema import meta_file, meta_load_log
 
 SHA_PREFIX = 12
 
 
-def snapshot_ids(conn: Connection) -> dict[str, str]:
-    """Each loaded source's snapshot identifier (sources never loaded are absent)."""
+def snapshot_ids(conn: Connection, d: date) -> dict[str, str]:
+    """Each loaded source's snapshot identifier for D (sources never loaded are absent)."""
     out: dict[str, str] = {}
-    newest = select(meta_file.c.source, func.max(meta_file.c.file_name).label("name")).where(
-        meta_file.c.outcome == "loaded").group_by(meta_file.c.source).subquery()
-    files = conn.execute(select(meta_file.c.source, meta_file.c.file_name, meta_file.c.sha256).join(
-        newest, (newest.c.source == meta_file.c.source) & (newest.c.name == meta_file.c.file_name)))
+    files = conn.execute(select(meta_file.c.source, meta_file.c.file_name, meta_file.c.sha256).where(
+        meta_file.c.outcome == "loaded").order_by(meta_file.c.source, meta_file.c.file_name))
     for source, name, sha in files:
-        out[source] = f"{source}:{name}#{str(sha)[:SHA_PREFIX]}"
+        spec = FILE_SPECS.get(source)
+        found = re.match(spec.extra["pattern"], name) if spec else None
+        if found and found.group(1) <= d.strftime("%Y%m%d")[: len(found.group(1))]:
+            out[source] = f"{source}:{name}#{str(sha)[:SHA_PREFIX]}"  # names sort by date: the last wins
     batches = conn.execute(select(meta_load_log.c.source, func.max(meta_load_log.c.batch_id)).where(
         meta_load_log.c.source.in_(sorted(DB_SPECS))).group_by(meta_load_log.c.source))
     for source, batch in batches:

@@ -236,5 +236,34 @@ def read_db_table(engine: Engine, spec: TableSpec, since: object = None,
         result = conn.execution_options(stream_results=True).execute(text(sql), params)
         names = list(spec.columns)
         cursor = result.cursor  # plain DB-API tuples: building SQLAlchemy Rows costs 5x the fetch
+        empty = True
         while rows := cursor.fetchmany(chunk):
+            empty = False
             yield pd.DataFrame(rows, columns=names, dtype=object)
+        if empty:  # an empty table is still a delivery: staged with its columns, judged for volume
+            yield pd.DataFrame({c: pd.Series(dtype=object) for c in names})
+
+
+def read_db_groups(engine: Engine, spec: TableSpec, groups: list[str],
+                   chunk: int = 5_000) -> Iterator[pd.DataFrame]:
+    """Every row of the given groups (``spec.replace_group`` values, compared trimmed).
+
+    Read in slices of ``chunk`` group keys, each in ``order_by`` order; ``groups``
+    sorted gives a stable order overall. No groups yields one empty frame, so the
+    item is still staged (and its groups emptied at load).
+    """
+    assert spec.replace_group is not None
+    check_table_columns([c["name"] for c in inspect(engine).get_columns(spec.name)], spec)
+    names = list(spec.columns)
+    if not groups:
+        yield pd.DataFrame({c: pd.Series(dtype=object) for c in names})
+        return
+    order = f" ORDER BY {spec.order_by}" if spec.order_by else ""
+    with engine.connect() as conn:
+        for start in range(0, len(groups), chunk):
+            part = groups[start:start + chunk]
+            marks = ", ".join(f":g{i}" for i in range(len(part)))
+            sql = (f"SELECT {', '.join(names)} FROM {spec.name} "
+                   f"WHERE TRIM({spec.replace_group}) IN ({marks}){order}")
+            rows = conn.execute(text(sql), {f"g{i}": g for i, g in enumerate(part)}).all()
+            yield pd.DataFrame([tuple(r) for r in rows], columns=names, dtype=object)

@@ -7,8 +7,11 @@ the declared columns exactly (sources.md); database tables must contain them.
 
 Database tables with a ``watermark`` are read incrementally (``updated_at`` from
 the last committed watermark, ids after the last loaded id for the append-only
-tables) and upserted by ``key``; ``hr_relative`` has no ``updated_at`` and is
-read whole each time (it is small and monthly).
+tables) and upserted by ``key``, or, with ``replace_group``, replaced group by
+group (``sa_member`` has no key of its own: a household's whole membership is
+re-read when one of its rows changed). Tables without a watermark are read whole
+each time and replace the warehouse's table: the personnel register (monthly)
+has no key a corrected ID or employer could be upserted by (docs/over-time.md).
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ class TableSpec:
     order_by: str | None = None
     derived: dict[str, tuple[str, str]] = field(default_factory=dict)  # column -> (from, how)
     watermark: str | None = None  # delivered column read incrementally (None: full extract)
+    replace_group: str | None = None  # delivered column whose groups are replaced whole
+    group_id_column: str | None = None  # delivered ID column: a changed row's ID names its old group too
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -47,7 +52,7 @@ CIVIL_AFFAIRS = (
         relation=("relation", "code"), joined_on=("joined_on", "date"),
         left_on=("left_on", "date"), updated_at=("updated_at", "text"),
     ), key=("household_id", "id_raw", "name"), order_by="household_id, id_number",
-        watermark="updated_at"),
+        watermark="updated_at", replace_group="household_id", group_id_column="id_number"),
     TableSpec("sa_payment", "core_payment", _c(
         payment_id=("payment_id", "key"), household_id=("household_id", "key"),
         period=("period", "month"), amount=("amount", "number"), paid_on=("paid_on", "date"),
@@ -77,12 +82,12 @@ PERSONNEL = (
         employer_kind=("employer_kind", "code"), post=("post", "text"),
         payroll_from=("payroll_from", "date"), payroll_to=("payroll_to", "date"),
         updated_at=("updated_at", "text"),
-    ), key=("id_raw", "employer", "payroll_from"), order_by="id_number", watermark="updated_at"),
+    ), key=("id_raw", "employer", "payroll_from"), order_by="id_number, employer, payroll_from"),
     TableSpec("hr_village_cadre", "core_cadre", _c(
         id_number=("id", "id"), name=("name", "name"), region_code=("region_code", "code"),
         post=("post", "text"), term_from=("term_from", "date"), term_to=("term_to", "date"),
         updated_at=("updated_at", "text"),
-    ), key=("id_raw", "region_code", "term_from"), order_by="id_number", watermark="updated_at"),
+    ), key=("id_raw", "region_code", "term_from"), order_by="id_number, region_code, term_from"),
     TableSpec("hr_relative", "core_declared_relative", _c(
         staff_id_number=("staff_id", "id"), relative_id_number=("relative_id", "id"),
         relative_name=("relative_name", "name"), relation=("relation", "code"),

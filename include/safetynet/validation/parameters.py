@@ -3,13 +3,14 @@
 The suites hold ``{"$PARAMETER": "min_rows"}``, ``"max_rows"`` and
 ``"fresh_since"`` instead of numbers, because the yardsticks change every run:
 
-- **volume**: a full delivery (a utility month, a registry snapshot, a table read
-  whole) is compared with the previous delivery of the same source — the same
-  file again if this is a redelivery, else the newest earlier one, from this
-  batch or from ``meta_load_log`` — within ``volume_tolerance``. Incremental
+- **volume** (the guard of sources.md, "Deliveries over time"): a full delivery
+  (a utility month, a registry snapshot, a table read whole) must hold at least
+  ``volume_floor`` of the rows of the previous accepted delivery of the same
+  item — the same month again if this is a redelivery, else the newest earlier
+  month or snapshot, from this batch or from ``meta_load_log``. Incremental
   database deltas have no yardstick (a quiet day is a small delta), and neither
-  has a first delivery or one after fewer than ``min_rows`` rows: ``None``
-  leaves that bound open.
+  has a first delivery nor one an operator accepted (``safetynet accept``):
+  ``None`` leaves the bound open. There is no upper bound: growth is not a fault.
 - **freshness**: the newest value must not be older than the source's
   ``max_age_days`` on the report date — but only when the warehouse does not
   already hold fresh data for it, so a correction of an old utility month or a
@@ -39,10 +40,11 @@ def previous_counts(conn: Connection, source: str) -> dict[str, int]:
     return {item: int(n or 0) for item, n in rows}
 
 
-def volume_bounds(settings: Settings, item: dict, database: bool, earlier: dict[str, int]) -> dict:
-    """``min_rows``/``max_rows`` for a full delivery, open bounds otherwise."""
+def volume_bounds(settings: Settings, item: dict, database: bool, earlier: dict[str, int],
+                  accepted: bool = False) -> dict:
+    """``min_rows`` for a full delivery (``max_rows`` is always open), open bounds otherwise."""
     open_bounds: dict = {"min_rows": None, "max_rows": None}
-    if item.get("mode") == "incremental":
+    if item.get("mode") in ("incremental", "group") or accepted:
         return open_bounds
     name = item["item"]
     if name in earlier:
@@ -52,10 +54,9 @@ def volume_bounds(settings: Settings, item: dict, database: bool, earlier: dict[
     else:
         older = [n for n in earlier if n < name]  # file names sort by their date tag
         prev = earlier[max(older)] if older else None
-    if prev is None or prev < settings.min_rows:
+    if not prev:
         return open_bounds
-    tol = settings.volume_tolerance
-    return {"min_rows": math.floor(prev * (1 - tol)), "max_rows": math.ceil(prev * (1 + tol))}
+    return {"min_rows": math.ceil(prev * settings.volume_floor), "max_rows": None}
 
 
 def fresh_since(conn: Connection, settings: Settings, source: str, item: dict, column: str,

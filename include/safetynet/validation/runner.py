@@ -33,9 +33,12 @@ from safetynet.validation.parameters import (
 from safetynet.validation.projection import freshness_columns, new_salt, project
 from safetynet.validation.settings import Settings, load_settings, load_suite, suite_name
 from safetynet.validation.store import quarantine_rows, record, write_batch
+from safetynet.warehouse.acceptance import is_accepted, pending
 from safetynet.warehouse.engine import get_engine, migrate
+from safetynet.warehouse.file_registry import record_refusal
 
 log = logging.getLogger("safetynet.validation")
+VOLUME = "expect_table_row_count_to_be_between"
 
 
 def docs_dir(cfg: Config, source: str, report_date: str) -> Path:
@@ -49,7 +52,7 @@ def validate_batch(cfg: Config, batch: dict) -> dict:
     source, folder, batch_id = batch["source"], Path(batch["path"]), batch["report_date"]
     engine = get_engine(cfg.warehouse_url)
     migrate(engine)
-    items = [i for i in batch["items"] if i["loaded"]]
+    items = [i for i in batch["items"] if i["loaded"] or is_full(i)]
     if not items:
         log.info("validate %s %s: nothing new to validate", source, batch_id)
         return {"checked_items": 0, "validation_quarantined": 0, "data_docs": None}
@@ -63,12 +66,38 @@ def validate_batch(cfg: Config, batch: dict) -> dict:
              source, batch_id, len(items), len(findings), sum(not f.success for f in findings),
              len(rejected), time.monotonic() - started, index)
     if rejected:
+        lines = {f.item: _explain(source, f, settings) for f in rejected}
+        _register_refused(engine, source, batch_id, items, lines)
         raise BatchRejected(f"{source} batch {batch_id} rejected by validation: "
-                            + "; ".join(f.line() for f in rejected))
+                            + "; ".join(_explain(source, f, settings) for f in rejected))
     moved = sum(quarantine_rows(folder, i, [f for f in findings if f.item == i["item"]]) for i in items)
     if moved:
         write_batch(folder, batch)
     return {"checked_items": len(items), "validation_quarantined": moved, "data_docs": str(index)}
+
+
+def is_full(item: dict) -> bool:
+    """A full delivery (a file, a table read whole): judged even when it holds no rows at all."""
+    return item.get("mode") != "incremental"
+
+
+def _explain(source: str, finding: Finding, settings: Settings) -> str:
+    """A rejection line; a volume refusal says what it means and how to accept a genuine drop."""
+    if finding.expectation != VOLUME:
+        return finding.line()
+    return (f"{finding.item}: {finding.observed} rows, fewer than validation.volume_floor "
+            f"({settings.volume_floor:g}) of the previous delivery of the same item (expected "
+            f"{finding.expected}); nothing was replaced and the last good data stays. If the drop is "
+            f"genuine: safetynet accept --source {source} --item {finding.item}")
+
+
+def _register_refused(engine: Engine, source: str, batch_id: str, items: list[dict], lines: dict[str, str],
+                      ) -> None:
+    """Record the refused items (``safetynet status`` lists them, ``safetynet accept`` finds them)."""
+    for item in items:
+        if item["item"] in lines:
+            record_refusal(engine, source, item["item"], item.get("sha256"), item.get("size"),
+                           lines[item["item"]], batch_id)
 
 
 def _run_items(runner: GxRunner, settings: Settings, engine: Engine, batch: dict,
@@ -81,12 +110,14 @@ def _run_items(runner: GxRunner, settings: Settings, engine: Engine, batch: dict
     findings: list[Finding] = []
     with engine.connect() as conn:
         earlier = previous_counts(conn, source)
+        accepted = pending(conn, source)
         for item in items:
             t0 = time.monotonic()
             suite = load_suite(settings.expectations_dir, suite_name(source, item["item"], database))
             stem = item["item"].replace("/", "_")
             frame = project(folder / f"{stem}.rows.parquet", suite, salt)
-            params = {**volume_bounds(settings, item, database, earlier), "fresh_since": None}
+            params = {**volume_bounds(settings, item, database, earlier, is_accepted(accepted, item)),
+                      "fresh_since": None}
             for column in freshness_columns(suite):
                 params["fresh_since"] = fresh_since(conn, settings, source, item, column,
                                                     report_date, newest)

@@ -46,8 +46,8 @@ class Settings:
     """Deployment-specific thresholds (``validation:`` in the configuration file)."""
 
     expectations_dir: Path
-    volume_tolerance: float = 0.3  # a full delivery may differ this much from the previous one
-    min_rows: int = 20  # below this, shares (ID validity, failing-row share, volume) are not judged
+    volume_floor: float = 0.5  # a full delivery below this share of the previous one is refused
+    min_rows: int = 20  # below this, shares (ID validity, failing-row share) are not judged
     row_failure_ceiling: float = 0.1  # a row-level check failing more rows than this rejects the batch
     max_age_days: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_MAX_AGE_DAYS))
 
@@ -63,13 +63,25 @@ def load_settings(cfg: Config) -> Settings:
     try:
         return Settings(
             expectations_dir=folder,
-            volume_tolerance=float(section.get("volume_tolerance", 0.3)),
+            volume_floor=_share(cfg, "volume_floor", section.get("volume_floor", 0.5)),
             min_rows=int(section.get("min_rows", 20)),
             row_failure_ceiling=float(section.get("row_failure_ceiling", 0.1)),
             max_age_days={**DEFAULT_MAX_AGE_DAYS, **(section.get("max_age_days") or {})},
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{cfg.path}: malformed 'validation' setting ({exc})") from exc
+
+
+def _share(cfg: Config, key: str, value: object) -> float:
+    """A share between 0 and 1, or a one-line :class:`ConfigError` naming the key."""
+    try:
+        share = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{cfg.path}: validation.{key} must be a number between 0 and 1, "
+                          f"got {value!r}") from exc
+    if not 0 <= share <= 1:
+        raise ConfigError(f"{cfg.path}: validation.{key} must be between 0 and 1, got {share}")
+    return share
 
 
 def default_expectations_dir() -> Path:

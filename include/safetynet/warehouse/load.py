@@ -1,35 +1,39 @@
 """Load a staged batch into the core layer, whole or not at all.
 
 One transaction per batch: replace what the batch supersedes (the keys of an
-incremental database extract, the property snapshot, a utility month, a small
-table read whole), append the batch's rows, and record files, accounting,
-quarantine, freshness and the new watermark. The watermark therefore advances
-only when the load commits, and running the same load again leaves the
-warehouse exactly as before.
+incremental database extract, the households of changed members, a table read
+whole, a utility month, the version of a registry snapshot), append the batch's
+rows, and record files, accounting, quarantine, freshness and the new
+watermark. The watermark therefore advances only when the load commits, and
+running the same load again leaves the warehouse exactly as before. A source's
+``loaded_at`` moves only when what was delivered changed (a new file, a newer
+watermark, a table whose content differs), so re-running a day without new
+data reports the same load times and gives a byte-identical workbook.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import Connection, Table, delete, func, insert, select, text
+from sqlalchemy import Column, Connection, Table, delete, func, insert, select, text
 
 from safetynet.config import Config
 from safetynet.faults import fault_point
 from safetynet.privacy import mask_text
 from safetynet.progress import stage
+from safetynet.warehouse.acceptance import mark_used
 from safetynet.warehouse.bulk import CHUNK_ROWS, insert_frame
 from safetynet.warehouse.engine import get_engine, migrate
+from safetynet.warehouse.file_registry import clear_refusal, register_file
 from safetynet.warehouse.indexes import deferred_indexes
 from safetynet.warehouse.schema import (
     core_utility_reading,
-    meta_file,
     meta_load_log,
     meta_quarantine,
     meta_source_state,
@@ -57,20 +61,23 @@ def load_batch(cfg: Config, batch: dict) -> dict:
     for item in batch["items"]:
         sizes[item["target"]] = sizes.get(item["target"], 0) + item["loaded"]
     with engine.begin() as conn, stage(f"load {source}") as st, deferred_indexes(conn, sizes):
+        changed = False
         for item in batch["items"]:
             stem = item["item"].replace("/", "_")
             staged = folder / f"{stem}.rows.parquet"
             quarantine = pd.read_parquet(folder / f"{stem}.quarantine.parquet")
             table = metadata.tables[item["target"]]
-            _replace_scope(conn, source, item, table, staged)
+            _replace_scope(conn, source, item, table, folder / f"{stem}")
             for rows in _row_batches(staged):
                 insert_frame(conn, table, rows)
             fault_point("load.copy")
-            _record_item(conn, source, item, quarantine, batch, now)
+            changed |= _record_item(conn, source, item, quarantine, batch, now)
+            mark_used(conn, source, item, batch["report_date"])
+            clear_refusal(conn, source, item["item"])
             st.advance(item["loaded"])
             for key in totals:
                 totals[key] += item[key]
-        _record_state(conn, source, now)
+        _record_state(conn, source, now, changed)
         if source == "water" and batch["items"]:  # keys follow the readings; none changed: no rebuild
             rebuild_water_keys(conn)
         for target in sorted({item["target"] for item in batch["items"]}):
@@ -86,31 +93,59 @@ def _row_batches(staged: Path) -> Iterator[pa.Table]:
         yield pa.Table.from_batches([batch])
 
 
-def _replace_scope(conn: Connection, source: str, item: dict, table: Table, staged: Path) -> None:
-    """Delete what the item supersedes: upserted keys, a utility month, or everything."""
-    if item.get("mode") == "incremental":
-        keys = (pd.read_parquet(staged, columns=["row_key"]).drop_duplicates() if item["loaded"]
-                else pd.DataFrame({"row_key": []}))
-        conn.execute(delete(stg_batch_key))
-        insert_frame(conn, stg_batch_key, keys)
-        conn.execute(delete(table).where(table.c.row_key.in_(select(stg_batch_key.c.row_key))))
-        conn.execute(delete(stg_batch_key))
-        if item.get("watermark") is not None:
-            conn.execute(delete(meta_watermark).where(
-                meta_watermark.c.source == source, meta_watermark.c.table_name == item["item"]))
-            conn.execute(insert(meta_watermark).values(
-                source=source, table_name=item["item"], column_name=item["watermark_column"],
-                value=json.dumps(item["watermark"])))
-    elif item["target"] == "core_utility_reading":
+def _replace_scope(conn: Connection, source: str, item: dict, table: Table, stem: Path) -> None:
+    """Delete what the item supersedes (its ``replace`` scope) and record its new watermark."""
+    replace = item.get("replace") or ("month" if item["target"] == "core_utility_reading" else
+                                      "snapshot" if "tag" in item else "table")
+    if replace == "keys":  # an upsert: the batch's keys go, then its rows come in
+        if item["loaded"]:
+            _delete_staged(conn, table.c.row_key, stem.with_name(stem.name + ".rows.parquet"), "row_key")
+    elif replace == "groups":  # every group the batch names goes, even one now without rows
+        _delete_staged(conn, table.c[item["group_column"]],
+                       stem.with_name(stem.name + ".groups.parquet"), "group_key")
+    elif replace == "month":
         month = f"{item['tag'][:4]}-{item['tag'][4:]}"
         conn.execute(delete(core_utility_reading).where(
             core_utility_reading.c.source == source, core_utility_reading.c.month == month))
-    else:  # full extracts and the property snapshot replace the whole table
+    elif replace == "snapshot":  # one version of the registry; the others stay (docs/over-time.md)
+        tag = item["tag"]
+        conn.execute(delete(table).where(table.c.snapshot_date == date(int(tag[:4]), int(tag[4:6]),
+                                                                       int(tag[6:]))))
+    else:  # a table read whole (or a first, full read of an incremental one)
         conn.execute(delete(table))
+    if item.get("watermark_column") and item.get("watermark") is not None:
+        conn.execute(delete(meta_watermark).where(
+            meta_watermark.c.source == source, meta_watermark.c.table_name == item["item"]))
+        conn.execute(insert(meta_watermark).values(
+            source=source, table_name=item["item"], column_name=item["watermark_column"],
+            value=json.dumps(item["watermark"], default=str)))
+
+
+def _delete_staged(conn: Connection, column: Column, path: Path, key: str) -> None:
+    """Delete the rows whose ``column`` is one of the staged file's ``key`` values."""
+    keys = pd.read_parquet(path, columns=[key]).drop_duplicates().rename(columns={key: "row_key"})
+    conn.execute(delete(stg_batch_key))
+    insert_frame(conn, stg_batch_key, keys)
+    conn.execute(delete(column.table).where(column.in_(select(stg_batch_key.c.row_key))))
+    conn.execute(delete(stg_batch_key))
+
+
+def fingerprint(item: dict) -> str:
+    """What was delivered, to tell a changed delivery from the same one read again.
+
+    A file's SHA-256; a table read whole, the digest of its content as delivered; an
+    incremental table, its watermark (new rows move it).
+    """
+    if "sha256" in item:
+        return str(item["sha256"])
+    if "digest" in item:
+        return str(item["digest"])
+    return "watermark " + json.dumps(item.get("watermark"), default=str)
 
 
 def _record_item(conn: Connection, source: str, item: dict, quarantine: pd.DataFrame,
-                 batch: dict, now: datetime) -> None:
+                 batch: dict, now: datetime) -> bool:
+    """Record the item's quarantine, accounting and file; return whether its delivery changed."""
     name = item["item"]
     scope = (meta_quarantine.c.source == source, meta_quarantine.c.item == name,
              meta_quarantine.c.batch_id == batch["report_date"])  # earlier batches' quarantine is kept
@@ -123,30 +158,34 @@ def _record_item(conn: Connection, source: str, item: dict, quarantine: pd.DataF
         conn.execute(delete(meta_quarantine).where(*scope))
     q = quarantine.assign(source=source, item=name, batch_id=batch["report_date"])
     insert_frame(conn, meta_quarantine, q)
+    print_ = fingerprint(item)
+    before = conn.execute(select(meta_load_log.c.fingerprint).where(
+        meta_load_log.c.source == source, meta_load_log.c.item == name)).first()
     conn.execute(delete(meta_load_log).where(
         meta_load_log.c.source == source, meta_load_log.c.item == name))
     conn.execute(insert(meta_load_log).values(
         source=source, item=name, batch_id=batch["report_date"], rows_read=item["read"],
         rows_loaded=item["loaded"], rows_quarantined=item["quarantined"],
-        rows_duplicate=item["duplicates"], loaded_at=now))
+        rows_duplicate=item["duplicates"], loaded_at=now, future_rows=item.get("future_rows") or 0,
+        future_max=item.get("future_max"), fingerprint=print_))
     if "sha256" in item:
-        conn.execute(delete(meta_file).where(
-            meta_file.c.source == source, meta_file.c.file_name == name))
-        conn.execute(insert(meta_file).values(
-            source=source, file_name=name, size=item["size"], sha256=item["sha256"],
-            seen_at=now, outcome="loaded"))
+        register_file(conn, source, name, item["size"], item["sha256"], "loaded", now)
+    return before is None or before[0] != print_
 
 
-def _record_state(conn: Connection, source: str, now: datetime) -> None:
+def _record_state(conn: Connection, source: str, now: datetime, changed: bool) -> None:
     if source in FRESHNESS:
         table, column = FRESHNESS[source]
         newest = conn.execute(select(func.max(metadata.tables[table].c[column]))).scalar()
     else:
         newest = conn.execute(select(func.max(core_utility_reading.c.month)).where(
             core_utility_reading.c.source == source)).scalar()
+    before = conn.execute(select(meta_source_state.c.loaded_at).where(
+        meta_source_state.c.source == source)).scalar()
     conn.execute(delete(meta_source_state).where(meta_source_state.c.source == source))
     conn.execute(insert(meta_source_state).values(
-        source=source, newest_data=None if newest is None else str(newest), loaded_at=now,
+        source=source, newest_data=None if newest is None else str(newest),
+        loaded_at=now if changed or before is None else before,
         last_attempt_at=now, last_outcome="loaded", last_error=None))
 
 

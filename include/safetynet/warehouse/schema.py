@@ -117,8 +117,9 @@ core_property_right = Table(
     Column("unit_no", String(64), nullable=False), Column("owner_name", Text),
     Column("id_kind", String(16)), *_id("owner_id"), Column("share_mode", String(16)),
     Column("location", Text), Column("use", String(16)), Column("area", Float),
-    Column("registered_on", Date), Column("cancelled_on", Date), Column("snapshot_date", Date),
-    Index("ix_core_property_owner", "owner_id_norm"),
+    Column("registered_on", Date), Column("cancelled_on", Date),
+    Column("snapshot_date", Date),  # every accepted snapshot is a version; rules read the one in force
+    Index("ix_core_property_snap_owner", "snapshot_date", "owner_id_norm"),
 )
 core_utility_reading = Table(
     "core_utility_reading", metadata,
@@ -131,7 +132,8 @@ core_utility_reading = Table(
     # paid for on each COPY. Indexes dropped for that reason are in RETIRED_INDEXES.
     Index("ix_core_utility_src_month", "source", "month"),
 )
-RETIRED_INDEXES = ("ix_core_utility_holder", "ix_core_utility_addr")  # migrate drops them
+RETIRED_INDEXES = ("ix_core_utility_holder", "ix_core_utility_addr",  # migrate drops them
+                   "ix_core_property_owner")
 ref_region = Table(
     "ref_region", metadata,
     Column("code", String(12), primary_key=True), Column("name", Text),
@@ -163,6 +165,9 @@ meta_load_log = Table(
     Column("batch_id", String(64)), Column("rows_read", Integer), Column("rows_loaded", Integer),
     Column("rows_quarantined", Integer), Column("rows_duplicate", Integer),
     Column("loaded_at", DateTime),
+    Column("future_rows", Integer),  # rows dated after the extraction cut-off (a source clock ahead)
+    Column("future_max", Text),  # the latest such timestamp, as delivered
+    Column("fingerprint", Text),  # what was delivered: file SHA-256, or the batch's watermark/content
 )
 meta_quarantine = Table(
     "meta_quarantine", metadata,
@@ -186,6 +191,26 @@ meta_watermark = Table(
     "meta_watermark", metadata,
     Column("source", String(32), primary_key=True), Column("table_name", String(64), primary_key=True),
     Column("column_name", String(64)), Column("value", Text),  # JSON: keeps ints as ints
+)
+meta_refused = Table(  # deliveries refused and not (yet) replaced or accepted: the stale sources' why
+    "meta_refused", metadata,
+    Column("source", String(32), primary_key=True), Column("item", Text, primary_key=True),
+    Column("sha256", String(64)), Column("size", Integer),  # a file's; NULL for a table
+    Column("reason", Text),  # masked, no personal data
+    Column("batch_id", String(64)), Column("refused_at", DateTime),
+)
+meta_acceptance = Table(  # operators' acceptances of refused deliveries (safetynet accept)
+    "meta_acceptance", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(32), nullable=False), Column("item", Text, nullable=False),
+    Column("sha256", String(64)),  # the accepted file; NULL for a table (its next read)
+    Column("accepted_at", DateTime, nullable=False), Column("accepted_by", Text),
+    Column("used_by_batch", String(64)),  # the batch that loaded it (tables: consumed once)
+)
+meta_report_chain = Table(  # each report date's predecessor, fixed when it was first evaluated
+    "meta_report_chain", metadata,
+    Column("report_date", Date, primary_key=True), Column("previous_date", Date),
+    Column("recorded_at", DateTime),
 )
 meta_source_state = Table(
     "meta_source_state", metadata,

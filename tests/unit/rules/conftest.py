@@ -17,6 +17,7 @@ from safetynet.warehouse.schema import metadata
 from safetynet.warehouse.water_keys import rebuild_water_keys
 
 D = date(2026, 11, 20)
+SNAPSHOT = date(2026, 11, 13)
 REGIONS = (
     "code,name,level,parent_code\n"
     "361103000000,广丰区,county,\n"
@@ -38,6 +39,8 @@ class Warehouse:
     cfg: Config
 
     def add(self, table: str, **row: object) -> None:
+        if table == "core_property_right":  # one registry version, in force from before D
+            row.setdefault("snapshot_date", SNAPSHOT)
         for k in [k for k in row if k.endswith("_norm") and k != "address_norm"]:
             p = k[: -len("_norm")]
             value = str(row[k])

@@ -89,6 +89,25 @@ def test_r05_shop_is_a_case_parking_space_is_not(wh: Warehouse) -> None:
     assert wh.cases("R05") == {f"R05:{A}"}
 
 
+def test_r04_r05_read_only_the_registry_version_in_force_on_d(wh: Warehouse) -> None:
+    """docs/over-time.md: every accepted snapshot is a version; D reads the newest dated on or
+    before D, so a later snapshot (or a back-filled older one) never changes D's cases."""
+    wh.household("H1", A, address="a1")
+    for unit in ("U1", "U2"):  # two homes in the version of 13 November
+        wh.add("core_property_right", unit_no=unit, id_kind="身份证", owner_id_norm=A, use="住宅",
+               registered_on=date(2010, 1, 1))
+    wh.add("core_property_right", unit_no="U1", id_kind="身份证", owner_id_norm=A, use="住宅",
+           registered_on=date(2010, 1, 1), snapshot_date=D)  # D's version: U2 is gone
+    wh.add("core_property_right", unit_no="U9", id_kind="身份证", owner_id_norm=A, use="商业",
+           registered_on=date(2010, 1, 1), snapshot_date=date(2026, 11, 6))  # an older version
+    assert wh.cases("R04", on=D - DAY) == {"R04:H1"}  # in force on the 19th: the 13th
+    assert wh.cases("R04") == set()  # in force on the 20th: the 20th, one home
+    assert wh.cases("R05") == set()  # the shop is only in an older version
+    wh.add("core_property_right", unit_no="U3", id_kind="身份证", owner_id_norm=A, use="住宅",
+           registered_on=date(2010, 1, 1), snapshot_date=D + DAY)  # a later version
+    assert wh.cases("R04") == set()
+
+
 def _reading(wh: Warehouse, source: str, account: str, month: str, usage: float,
              holder: str | None = None, address: str | None = None) -> None:
     row = {"source": source, "account_no": account, "month": month, "usage": usage,

@@ -12,28 +12,37 @@ from safetynet.validation.parameters import fresh_since, newest_file_item, volum
 from safetynet.validation.settings import Settings
 from safetynet.warehouse.schema import core_property_right, core_utility_reading, metadata
 
-S = Settings(expectations_dir=Path("."), volume_tolerance=0.3, min_rows=20)
+S = Settings(expectations_dir=Path("."), volume_floor=0.5, min_rows=20)
 
 
-def test_a_file_is_compared_with_the_newest_earlier_delivery() -> None:
-    earlier = {"DL_202609.csv": 1000, "DL_202610.csv": 900, "DL_202612.csv": 5}
+def test_a_new_month_is_compared_with_the_newest_earlier_delivery() -> None:
+    earlier = {"DL_202609.csv": 1000, "DL_202610.csv": 901, "DL_202612.csv": 5}
     item = {"item": "DL_202611.csv", "mode": None}
-    assert volume_bounds(S, item, False, earlier) == {"min_rows": 630, "max_rows": 1170}
+    assert volume_bounds(S, item, False, earlier) == {"min_rows": 451, "max_rows": None}
 
 
-def test_a_redelivery_is_compared_with_itself() -> None:
+def test_a_redelivery_is_compared_with_itself_and_growth_is_never_refused() -> None:
     earlier = {"DL_202609.csv": 1000, "DL_202610.csv": 100}
-    assert volume_bounds(S, {"item": "DL_202609.csv"}, False, earlier)["min_rows"] == 700
+    assert volume_bounds(S, {"item": "DL_202609.csv"}, False, earlier) == {"min_rows": 500, "max_rows": None}
 
 
-@pytest.mark.parametrize(("item", "database", "earlier"), [
-    ({"item": "sa_member", "mode": "incremental"}, True, {"sa_member": 1000}),  # deltas vary freely
-    ({"item": "hr_relative", "mode": "full"}, True, {"hr_staff": 1000}),  # other tables are no yardstick
-    ({"item": "DL_202511.csv"}, False, {}),  # a first delivery
-    ({"item": "DL_202611.csv"}, False, {"DL_202610.csv": 10}),  # too small to judge
+def test_even_a_small_previous_delivery_is_a_yardstick() -> None:
+    """sources.md: any full delivery below the floor of the previous one is refused (an emptied
+    ten-row table deletes leads as surely as an emptied big one)."""
+    assert volume_bounds(S, {"item": "hr_relative", "mode": "full"}, True, {"hr_relative": 3}) == {
+        "min_rows": 2, "max_rows": None}
+
+
+@pytest.mark.parametrize(("item", "database", "earlier", "accepted"), [
+    ({"item": "sa_member", "mode": "incremental"}, True, {"sa_member": 1000}, False),  # deltas vary freely
+    ({"item": "hr_relative", "mode": "full"}, True, {"hr_staff": 1000}, False),  # other tables: no yardstick
+    ({"item": "DL_202511.csv"}, False, {}, False),  # a first delivery
+    ({"item": "DL_202611.csv"}, False, {"DL_202610.csv": 0}, False),  # after an accepted empty month
+    ({"item": "DL_202611.csv"}, False, {"DL_202610.csv": 900}, True),  # an operator accepted it
 ])
-def test_no_yardstick_leaves_the_bounds_open(item: dict, database: bool, earlier: dict) -> None:
-    assert volume_bounds(S, item, database, earlier) == {"min_rows": None, "max_rows": None}
+def test_no_yardstick_leaves_the_bounds_open(item: dict, database: bool, earlier: dict,
+                                             accepted: bool) -> None:
+    assert volume_bounds(S, item, database, earlier, accepted) == {"min_rows": None, "max_rows": None}
 
 
 def test_freshness_is_enforced_only_while_the_warehouse_is_stale() -> None:

@@ -1,0 +1,167 @@
+"""Reading one ``dispositions_*.csv`` (outputs.md, issue 15): decode, check the header, split rows.
+
+No database here. The text is UTF-8 (with or without BOM), else GB18030 — what
+Excel and WPS save on Chinese Windows. The header must be exactly
+``case_key,outcome,note,suppress_until``. Rows are read with the ``csv`` module,
+so a quoted note may hold commas and line breaks; a record is numbered by the
+physical line it starts on (the header is row 1). A file that cannot be used at
+all raises :class:`FileRejected`; a row that cannot be used becomes a
+:class:`Rejection`. Reasons never quote the file's content (it may hold personal
+data), only column names the contract knows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from safetynet.transforms import parse_dates
+
+HEADER = ("case_key", "outcome", "note", "suppress_until")
+OUTCOMES = {"CONFIRMED": "CONFIRMED", "EXPLAINED": "EXPLAINED", "UNDER_REVIEW": "UNDER_REVIEW",
+            "属实": "CONFIRMED", "合理解释": "EXPLAINED", "核查中": "UNDER_REVIEW"}
+KNOWN_COLUMNS = {*HEADER, "疑点编号", "核查结论", "核查说明", "屏蔽至"}
+"""Column names a reason may repeat; anything else found in a header is shown as ``?``."""
+MAX_KEY = 200
+RAW_LIMIT = 4000
+
+NOT_TEXT = "not UTF-8 or GB18030 text"
+NO_HEADER = f"empty file: no header (expected {','.join(HEADER)})"
+UNKNOWN_OUTCOME = "unknown outcome (expected CONFIRMED/属实, EXPLAINED/合理解释, UNDER_REVIEW/核查中)"
+BAD_DATE = "bad date in suppress_until"
+EMPTY_KEY = "empty case_key"
+LONG_KEY = f"case_key longer than {MAX_KEY} characters"
+NUL = "contains a NUL character"
+UNKNOWN_CASE = "unknown case"
+
+
+class FileRejected(Exception):
+    """The whole file is unusable; ``reason`` names what, without quoting its content."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One usable row: the case, its outcome code, the note and the suppression date."""
+
+    row: int
+    case_key: str
+    outcome: str
+    note: str | None
+    suppress_until: date | None
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One unusable row: its line number, why, the column at fault (if one) and its raw text."""
+
+    row: int
+    reason: str
+    column: str | None
+    raw: str
+
+
+def decode(data: bytes) -> str:
+    """The file's text: strict UTF-8 (a BOM dropped), else GB18030, else :class:`FileRejected`."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise FileRejected(NOT_TEXT)
+
+
+def parse(data: bytes) -> tuple[list[Decision], list[Rejection]]:
+    """Usable and rejected rows of one file; raises :class:`FileRejected` for the whole file."""
+    records = _records(decode(data))
+    first = next((r for r in records if r[1] or r[3]), None)  # blank lines before the header too
+    if first is None:
+        raise FileRejected(NO_HEADER)
+    _check_header(first[1], first[3])
+    kept: list[tuple[int, list[str], str]] = []
+    rejected: list[Rejection] = []
+    for row, fields, raw, error in records:
+        if error is not None:
+            rejected.append(Rejection(row, f"unreadable CSV row ({error})", None, raw))
+        elif any(f.strip() for f in fields):  # entirely blank lines (also ",,,") are skipped
+            reason, column = _check_row(row, fields, raw)
+            if reason:
+                rejected.append(Rejection(row, reason, column, raw))
+            else:
+                kept.append((row, fields, raw))
+    dates = parse_dates(pd.Series([f[3].strip() for _, f, _ in kept], dtype="object"))
+    decisions = []
+    for (row, fields, raw), parsed in zip(kept, dates, strict=True):
+        if fields[3].strip() and pd.isna(parsed):
+            rejected.append(Rejection(row, BAD_DATE, "suppress_until", raw))
+            continue
+        decisions.append(Decision(row, fields[0].strip(), OUTCOMES[fields[1].strip().upper()],
+                                  fields[2].strip() or None,
+                                  None if pd.isna(parsed) else date.fromisoformat(str(parsed)[:10])))
+    return decisions, sorted(rejected, key=lambda r: r.row)
+
+
+def _records(text: str) -> Iterator[tuple[int, list[str], str, str | None]]:
+    """``(first line, fields, raw text, csv error or None)`` per record, blank lines as ``[]``."""
+    taken: list[str] = []
+
+    def lines() -> Iterator[str]:
+        for line in io.StringIO(text, newline=""):
+            taken.append(line)
+            yield line
+
+    reader = csv.reader(lines())
+    start = 1
+    while True:
+        try:
+            fields, error = next(reader), None
+        except StopIteration:
+            return
+        except csv.Error as exc:  # its messages name the problem, never the data
+            fields, error = [], str(exc)
+        raw = "".join(taken).rstrip("\r\n").replace("\x00", "\ufffd")[:RAW_LIMIT]
+        taken.clear()
+        yield start, fields, raw, error
+        start = reader.line_num + 1
+
+
+def _check_header(fields: list[str], error: str | None) -> None:
+    found = [f.strip().lstrip("\ufeff").strip() for f in fields]
+    if error is None and tuple(found) == HEADER:
+        return
+    if error is not None or not found:
+        raise FileRejected(f"unreadable header; expected {','.join(HEADER)}")
+    shown = [f if f in KNOWN_COLUMNS else "(empty)" if not f else "?" for f in found]
+    missing = [h for h in HEADER if h not in found]
+    reason = f"header must be {','.join(HEADER)}; found {len(found)} columns: {', '.join(shown)}"
+    raise FileRejected(reason + (f"; missing {', '.join(missing)}" if missing else ""))
+
+
+def _check_row(row: int, fields: list[str], raw: str) -> tuple[str | None, str | None]:
+    """Why a record cannot be used (and the column at fault), or ``(None, None)``."""
+    if len(fields) != len(HEADER):
+        reason = f"{len(fields)} fields, expected {len(HEADER)}"
+        lines = raw.count("\n") + (raw.count("\r") if "\n" not in raw else 0)
+        if lines:
+            reason += f" (the record runs over lines {row}-{row + lines}: is a quote left open?)"
+        elif len(fields) > len(HEADER):
+            reason += " (quote a note that contains a comma)"
+        return reason, None
+    if any("\x00" in f for f in fields):
+        return NUL, None
+    key = fields[0].strip()
+    if not key:
+        return EMPTY_KEY, "case_key"
+    if len(key) > MAX_KEY:
+        return LONG_KEY, "case_key"
+    if fields[1].strip().upper() not in OUTCOMES:
+        return UNKNOWN_OUTCOME, "outcome"
+    return None, None

@@ -1,0 +1,127 @@
+"""What became of the inspectors' disposition files: for one report date, and the latest overall.
+
+Read from what the loader wrote: the audit trail (one ``disposition_file_applied``
+or ``disposition_file_rejected`` row per file processed, its report date and
+reason), ``meta_quarantine`` (rejected rows, batch = report date) and
+``core_disposition`` (rows naming an unknown case, kept with ``known`` false).
+No pandas, so the monitor page can use it. Nothing here quotes a file's content:
+reasons are the loader's own words; only :func:`unknown_rows` (for the manifest,
+which inspectors read) returns case keys.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+APPLIED, REJECTED = "disposition_file_applied", "disposition_file_rejected"
+UNKNOWN_CASE = "unknown case"
+REASONS_ZH = (  # (the loader's reason starts with or contains, the Chinese for the workbook)
+    ("not UTF-8 or GB18030", "文件编码无法识别，请另存为 UTF-8 或 GB18030（GBK）编码的 CSV"),
+    ("header must be", "表头不符，第一行应为 case_key,outcome,note,suppress_until"),
+    ("unreadable header", "表头无法读取，第一行应为 case_key,outcome,note,suppress_until"),
+    ("empty file", "文件为空，第一行应为 case_key,outcome,note,suppress_until"),
+    ("cannot be read", "文件无法读取，请重新上传"),
+    ("unreadable (", "文件无法解析"),
+    (" fields, expected", "列数不对，每行应为 4 列；说明中含逗号或换行时请用英文双引号括起"),
+    ("unreadable CSV row", "该行无法解析"),
+    ("empty case_key", "疑点编号为空"),
+    ("case_key longer", "疑点编号过长"),
+    ("unknown outcome", "核查结论无法识别，应为 属实、合理解释 或 核查中"),
+    ("bad date in suppress_until", "屏蔽至日期无法识别，请写作 2026-11-22 等格式"),
+    ("contains a NUL", "含有空字符，无法读取"),
+    (UNKNOWN_CASE, "疑点编号不在此前任何一期清单中"),
+)
+
+
+def disposition_report(conn: Connection, d: date) -> dict[str, Any]:
+    """The files processed for report date D, the rows rejected from them, and D's suppressions.
+
+    ``{"files_loaded": [name], "files_rejected": [{"file", "reason"}],
+    "rows_rejected": [{"file", "row", "reason"}], "unknown_cases": [...], "suppressed_cases": n}``;
+    ``unknown_cases`` (file, row, case key, outcome) is also in ``rows_rejected`` as "unknown case".
+    """
+    events = _latest_events(conn, "AND report_date = :d", {"d": d.isoformat()})
+    rows = _rejected_rows(conn, "AND q.batch_id = :d", "AND loaded_for = :d", {"d": d.isoformat()})
+    suppressed = conn.execute(text(
+        "SELECT COUNT(*) FROM mart_case_day WHERE report_date = :d AND suppressed = 1"),
+        {"d": d.isoformat()}).scalar()
+    return {"files_loaded": sorted(e["file"] for e in events if e["action"] == APPLIED),
+            "files_rejected": sorted(({"file": e["file"], "reason": e["reason"]}
+                                      for e in events if e["action"] == REJECTED),
+                                     key=lambda f: f["file"]),
+            "rows_rejected": [{"file": r["file"], "row": r["row"], "reason": r["reason"]}
+                              for r in sorted(rows, key=lambda r: (r["file"], r["row"]))],
+            "unknown_cases": unknown_rows(conn, d), "suppressed_cases": int(suppressed or 0)}
+
+
+def recent_rejections(conn: Connection, limit: int = 20) -> dict[str, Any]:
+    """Files whose latest processing rejected them, and rows rejected from files in use, newest first.
+
+    Each entry carries its report date and, from the audit trail, when its file
+    was processed (``at``); ``*_total`` count all, the lists hold at most ``limit``.
+    """
+    events = _latest_events(conn, "", {})
+    at = {e["file"]: e["at"] for e in events}
+    files = [{"file": e["file"], "reason": e["reason"], "report_date": e["report_date"], "at": e["at"]}
+             for e in sorted(events, key=lambda e: e["id"], reverse=True) if e["action"] == REJECTED]
+    rows = sorted(_rejected_rows(conn, "", "", {}), key=lambda r: (r["file"], r["row"]))
+    rows.sort(key=lambda r: r["report_date"] or "", reverse=True)
+    return {"files_rejected_total": len(files), "rows_rejected_total": len(rows),
+            "files_rejected": files[:limit],
+            "rows_rejected": [{**r, "at": at.get(r["file"])} for r in rows[:limit]]}
+
+
+def unknown_rows(conn: Connection, d: date) -> list[dict]:
+    """Decisions loaded for D that name no known case: reported back in the manifest."""
+    rows = conn.execute(text(
+        "SELECT file_name, row_number, case_key, outcome FROM core_disposition "
+        "WHERE known = :f AND loaded_for = :d ORDER BY file_name, row_number"),
+        {"f": False, "d": d.isoformat()}).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def reason_zh(reason: str | None) -> str:
+    """A loader's reason in Chinese for people, the original kept in brackets."""
+    original = reason or ""
+    zh = next((z for key, z in REASONS_ZH if key in original), None)  # the first that matches
+    return f"{zh}（{original}）" if zh else original
+
+
+def _latest_events(conn: Connection, where: str, params: dict) -> list[dict[str, Any]]:
+    """The last audit event per disposition file (among those ``where`` selects)."""
+    rows = conn.execute(text(
+        f"SELECT id, action, report_date, at, detail FROM meta_audit WHERE action IN (:a, :r) {where} "
+        "ORDER BY id"), {"a": APPLIED, "r": REJECTED, **params})
+    latest: dict[str, dict[str, Any]] = {}
+    for event_id, action, report_date, at, detail in rows:
+        info = json.loads(detail or "{}")
+        name = str(info.get("file", ""))
+        latest[name] = {"id": event_id, "action": action, "file": name, "reason": info.get("reason"),
+                        "report_date": _day(report_date), "at": _stamp(at)}
+    return list(latest.values())
+
+
+def _rejected_rows(conn: Connection, quarantine: str, unknown: str, params: dict) -> list[dict[str, Any]]:
+    """Quarantined rows of disposition files, then rows naming an unknown case."""
+    rows = conn.execute(text(
+        "SELECT q.item, q.row_number, q.reason, q.batch_id FROM meta_quarantine q "
+        f"WHERE q.source = 'dispositions' {quarantine}"), params).all()
+    out = [{"file": f, "row": n, "reason": reason, "report_date": _day(b)} for f, n, reason, b in rows]
+    unknowns = conn.execute(text(
+        f"SELECT file_name, row_number, loaded_for FROM core_disposition WHERE known = :f {unknown}"),
+        {"f": False, **params}).all()
+    return out + [{"file": f, "row": n, "reason": UNKNOWN_CASE, "report_date": _day(d)}
+                  for f, n, d in unknowns]
+
+
+def _day(value: Any) -> str | None:
+    return None if value is None else str(value)[:10]
+
+
+def _stamp(value: Any) -> str | None:
+    """``YYYY-MM-DDTHH:MM:SS`` (UTC, as the audit trail keeps it) from a datetime or SQLite's text."""
+    return None if value is None else str(value)[:19].replace(" ", "T")
