@@ -1,4 +1,4 @@
-"""The ``safetynet`` command line: generate, run, status, roles (outputs.md, "The command line")."""
+"""The ``safetynet`` command line: generate, run, status, accept, roles (outputs.md, "The command line")."""
 
 from __future__ import annotations
 
@@ -27,11 +27,16 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--date", type=_date, default=date(2026, 11, 20), help="report date D")
     for name, text in (("run", "extract, validate, load, match, report and publish one date"),
                        ("status", "per source: newest data loaded, when, last accounting"),
+                       ("accept", "accept a delivery the volume guard refused (a genuine drop)"),
                        ("roles", "PostgreSQL: create the warehouse roles and reporter views, grant")):
         c = sub.add_parser(name, help=text)
         c.add_argument("--config", type=Path, help="configuration file (default: $SAFETYNET_CONFIG)")
         if name == "run":
             c.add_argument("--date", type=_date, required=True, help="report date D (YYYY-MM-DD)")
+        if name == "accept":
+            c.add_argument("--source", required=True, help="the source, e.g. property")
+            c.add_argument("--item", required=True,
+                           help="the refused file (BDC_QLR_20261127.xlsx) or full-read table (hr_relative)")
     return p
 
 
@@ -51,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args)
         if args.command == "roles":
             return _roles(args)
+        if args.command == "accept":
+            return _accept(args)
         return _status(args)
     except ConfigError as exc:
         print(f"safetynet: {exc}", file=sys.stderr)
@@ -68,11 +75,15 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from safetynet.locking import LockHeld
     from safetynet.pipeline import run
     from safetynet.privacy import mask_text  # print() bypasses the logging filter
 
     try:
         result = run(args.date, args.config)
+    except LockHeld as exc:  # another run or task holds the deployment: nothing was done
+        print(f"safetynet: {exc}", file=sys.stderr)
+        return 3
     except Exception as exc:
         print(f"safetynet: the extract for {args.date} was NOT published: "
               f"{type(exc).__name__}: {mask_text(str(exc))}", file=sys.stderr)
@@ -88,6 +99,22 @@ def _status(args: argparse.Namespace) -> int:
 
     for line in status_lines(args.config):
         print(line)
+    return 0
+
+
+def _accept(args: argparse.Namespace) -> int:
+    """Accept a refused delivery by name; the acceptance is audited (exit 2 if nothing matches)."""
+    from safetynet.config import load_config
+    from safetynet.warehouse.acceptance import AcceptError, accept
+    from safetynet.warehouse.engine import get_engine, migrate
+
+    engine = get_engine(load_config(args.config).warehouse_url)
+    migrate(engine)
+    try:
+        print(accept(engine, args.source, args.item))
+    except AcceptError as exc:
+        print(f"safetynet: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -105,14 +105,22 @@ def publish(report_date: date | str, config_path: str | Path | None = None) -> d
 
 
 def run(report_date: date | str, config_path: str | Path | None = None) -> dict:
-    """Every step for one date in one process: ingest all sources, evaluate, publish."""
-    failed = {}
-    for source in SOURCES:
-        try:
-            ingest(source, report_date, config_path)
-        except Exception as exc:
-            failed[source] = f"{type(exc).__name__}: {exc}"
-            log.error("source %s failed and is reported stale: %s", source, failed[source])
-    evaluated = evaluate(report_date, config_path)
-    published = publish(report_date, config_path)
+    """Every step for one date in one process: ingest all sources, evaluate, publish.
+
+    The whole run holds the deployment's lock (``safetynet.locking.run_lock``): a
+    second run, or an Airflow task, meanwhile fails at once naming this one.
+    """
+    from safetynet.locking import holder_text, run_lock
+
+    cfg, d = _setup(report_date, config_path)
+    with run_lock(cfg, holder_text(f"safetynet run --date {d.isoformat()}")):
+        failed = {}
+        for source in SOURCES:
+            try:
+                ingest(source, d, config_path)
+            except Exception as exc:
+                failed[source] = f"{type(exc).__name__}: {exc}"
+                log.error("source %s failed and is reported stale: %s", source, failed[source])
+        evaluated = evaluate(d, config_path)
+        published = publish(d, config_path)
     return {"failed_sources": failed, **evaluated, **published}

@@ -8,13 +8,19 @@ travels through XCom.
 
 ``safetynet.pipeline`` is imported inside the functions: it pulls in pandas,
 SQLAlchemy and Great Expectations, which must not load when a DAG file is parsed.
+
+Every task that writes runs inside :func:`safetynet.locking.task_lock` (its source,
+or "report" for evaluate and publish), so two runs of one source never delete each
+other's staged files and ``safetynet run`` never overlaps a task. A lock that is
+taken raises ``LockHeld`` at once; it is transient, so Airflow's retries apply.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, ParamSpec
 from zoneinfo import ZoneInfo
@@ -59,6 +65,21 @@ def _report_date(logical_date: datetime | None, dag_run: Any) -> date:
     return report_date(logical_date, getattr(dag_run, "run_after", None))
 
 
+@contextmanager
+def _locked(scope: str, step: str, day: date | str, dag_run: Any = None) -> Iterator[None]:
+    """Hold the task lock on ``scope`` (a source, or "report") for one writing task.
+
+    The holder is named ``airflow <dag_id>.<step> <report date>``, or with the scope
+    in place of the DAG id when the task has no DAG run at hand.
+    """
+    from safetynet.config import load_config
+    from safetynet.locking import holder_text, task_lock
+
+    dag_id = getattr(dag_run, "dag_id", None) or scope
+    with task_lock(load_config(config_path()), scope, holder_text(f"airflow {dag_id}.{step} {day}")):
+        yield
+
+
 class RedactedError(RuntimeError):
     """A retryable failure whose message quoted an ID number, re-raised with it masked."""
 
@@ -100,7 +121,9 @@ def extract(source: str, logical_date: datetime | None, dag_run: Any = None) -> 
     """Stage the source's new deliveries as one batch."""
     from safetynet import pipeline
 
-    return pipeline.extract(source, _report_date(logical_date, dag_run), config_path())
+    day = _report_date(logical_date, dag_run)
+    with _locked(source, "extract", day, dag_run):
+        return pipeline.extract(source, day, config_path())
 
 
 @_fail_fast
@@ -108,7 +131,8 @@ def validate(source: str, batch: StepResult) -> StepResult:
     """Check the staged batch (raises on a batch-level failure, so the run stops before load)."""
     from safetynet import pipeline
 
-    return pipeline.validate(source, batch, config_path())
+    with _locked(source, "validate", batch.get("report_date", "")):
+        return pipeline.validate(source, batch, config_path())
 
 
 @_fail_fast
@@ -116,7 +140,8 @@ def load(source: str, batch: StepResult) -> StepResult:
     """Load the validated batch into the warehouse."""
     from safetynet import pipeline
 
-    return pipeline.load(source, batch, config_path())
+    with _locked(source, "load", batch.get("report_date", "")):
+        return pipeline.load(source, batch, config_path())
 
 
 @_fail_fast
@@ -124,7 +149,9 @@ def evaluate(logical_date: datetime | None, dag_run: Any = None) -> StepResult:
     """Evaluate every rule for the report date and update the case table."""
     from safetynet import pipeline
 
-    return pipeline.evaluate(_report_date(logical_date, dag_run), config_path())
+    day = _report_date(logical_date, dag_run)
+    with _locked("report", "evaluate", day, dag_run):
+        return pipeline.evaluate(day, config_path())
 
 
 @_fail_fast
@@ -132,4 +159,6 @@ def publish(logical_date: datetime | None, dag_run: Any = None) -> StepResult:
     """Write and atomically publish the report date's extract."""
     from safetynet import pipeline
 
-    return pipeline.publish(_report_date(logical_date, dag_run), config_path())
+    day = _report_date(logical_date, dag_run)
+    with _locked("report", "publish", day, dag_run):
+        return pipeline.publish(day, config_path())
