@@ -22,6 +22,8 @@ from sqlalchemy import text
 
 from safetynet import pipeline
 from safetynet.config import load_config
+from safetynet.dashboard.page import render
+from safetynet.dashboard.summary import load_summary
 from safetynet.warehouse.engine import get_engine
 
 D = date(2026, 11, 20)
@@ -54,6 +56,13 @@ def _cases(config: Path, day: date) -> dict[str, str]:
     path = config.parent / "outbox" / day.isoformat() / f"mismatches_{day:%Y%m%d}.csv"
     with path.open(encoding="utf-8-sig", newline="") as fh:
         return {r["case_key"]: r["status"] for r in csv.DictReader(fh)}
+
+
+def _summary_text(workbook: Path) -> str:
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(workbook, read_only=True)["汇总"]
+    return "\n".join(str(v) for row in sheet.iter_rows(values_only=True) for v in row if v is not None)
 
 
 def _cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -124,6 +133,13 @@ def test_an_emptied_full_read_table_is_refused_until_accepted(config: Path) -> N
     manifest = json.loads((extract.parent / "manifest.json").read_text())
     assert manifest["stale_sources"] == ["personnel"]
     assert extract.read_bytes() == good  # the leads stand, byte for byte
+    assert [(r["source"], r["item"]) for r in manifest["refused"]] == [("personnel", "hr_relative")]
+    summary = _summary_text(extract.with_suffix(".xlsx"))
+    assert "拒收 hr_relative" in summary
+    assert "safetynet accept --source personnel --item hr_relative" in summary
+    page = load_summary(config)
+    assert [(r["source"], r["item"]) for r in page["refused"]] == [("personnel", "hr_relative")]
+    assert "hr_relative" in render(page)
     assert "hr_relative" in _cli(config, "status").stdout
     bad = _cli(config, "accept", "--source", "personnel", "--item", "sa_member")
     assert bad.returncode == 2 and "hr_relative" in bad.stderr
@@ -134,6 +150,7 @@ def test_an_emptied_full_read_table_is_refused_until_accepted(config: Path) -> N
     result = pipeline.run(D + 2 * DAY, config)
     assert result["failed_sources"] == {}
     assert _wh(config, "SELECT COUNT(*) FROM core_declared_relative")[0][0] == 0
+    assert load_summary(config)["refused"] == []
     with _source(config, "personnel") as db:  # the next collapse is refused again: the acceptance is spent
         db.execute("DELETE FROM hr_village_cadre WHERE rowid % 3 <> 0")
     assert set(pipeline.run(D + 3 * DAY, config)["failed_sources"]) == {"personnel"}

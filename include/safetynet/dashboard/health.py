@@ -18,6 +18,7 @@ from safetynet.dashboard.queries import iso
 from safetynet.dispositions_report import recent_rejections
 from safetynet.privacy import mask_text
 from safetynet.reports.extract import source_freshness
+from safetynet.reports.refusals import pending_refusals
 
 FAILURE_LIMIT = 20
 PERSONAL_COLUMNS = ("name", "raw", "evidence", "id_number", "holder", "owner")
@@ -58,8 +59,14 @@ def sources(conn: Connection) -> list[dict[str, Any]]:
             "batch_id": row[1] if row else None, "items": int(row[2]) if row else 0,
             "rows_read": counts[0], "rows_loaded": counts[1], "rows_quarantined": counts[2],
             "rows_duplicate": counts[3], "balanced": counts[0] == sum(counts[1:]),
+            "future_rows": fresh.get("future_rows", 0), "future_max": fresh.get("future_max"),
         })
     return out
+
+
+def refused(conn: Connection) -> list[dict[str, Any]]:
+    """Deliveries refused and still pending (file or table named, reason masked), per source."""
+    return [{**r, "reason": short(r["reason"], 240)} for r in pending_refusals(conn)]
 
 
 def quarantine(conn: Connection) -> list[dict[str, Any]]:

@@ -133,14 +133,20 @@ def health_cards(s: dict[str, Any]) -> str:
     src_rows = [(SOURCE_LABELS.get(r["source"], r["source"]), r["newest_data"], r["loaded_at"],
                  badge("过期 Stale" if r["stale"] else "正常 OK", "#dc2626" if r["stale"] else "#16a34a"),
                  r["batch_id"], r["items"], r["rows_read"], r["rows_loaded"], r["rows_quarantined"],
-                 r["rows_duplicate"], "✓" if r["balanced"] else "✗ 不平衡", r["last_error"])
+                 r["rows_duplicate"], "✓" if r["balanced"] else "✗ 不平衡", r.get("future_rows") or "",
+                 r["last_error"])
                 for r in s["sources"]]
     sources = table(["数据源 Source", "最新数据 Newest data", "加载时间 Loaded at", "状态 Status",
                      "批次 Batch", "文件/表 Items", "读取 Read", "入库 Loaded", "隔离 Quarantined",
-                     "重复 Duplicates", "平衡 Balanced", "最近错误 Last error"],
-                    src_rows, {5: "n", 6: "n", 7: "n", 8: "n", 9: "n", 11: "err"})
-    note = ('<div class="note">最近一批：读取 = 入库 + 隔离 + 重复 · '
-            "Last batch: read = loaded + quarantined + duplicates</div>")
+                     "重复 Duplicates", "平衡 Balanced", "超前时间戳 Future-dated rows",
+                     "最近错误 Last error"],
+                    src_rows, {5: "n", 6: "n", 7: "n", 8: "n", 9: "n", 11: "n", 12: "err"})
+    sources += "<h3>拒收的数据交付 Refused deliveries</h3>" + table(
+        ["数据源 Source", "文件/表 File or table", "原因 Reason", "报告日 Refused for", "接受命令 To accept"],
+        [(r["source"], r["item"], r["reason"], r["refused_for"], r["accept"]) for r in s.get("refused", [])],
+        {1: "mono", 2: "err", 4: "mono"}, "无拒收 Nothing refused")
+    note = ('<div class="note">最近一批：读取 = 入库 + 隔离 + 重复；拒收的交付未入库，原有数据继续有效 · '
+            "Last batch: read = loaded + quarantined + duplicates; a refused delivery replaces nothing</div>")
     quarantine = table(["数据源 Source", "文件/表 Item", "原因 Reason", "行数 Rows", "批次 Batch"],
                        [(q["source"], q["item"], q["reason"], q["rows"], q["last_batch"])
                         for q in s["quarantine"]], {2: "wrap", 3: "n"}, "无隔离数据 Nothing quarantined")

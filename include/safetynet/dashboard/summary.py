@@ -78,7 +78,8 @@ def build_summary(conn: Connection, deployment: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {"deployment": deployment, "generated_at": now, "report_date": None,
                            "cases": None, "trend": None, "recent_cases": [], "sources": [],
                            "quarantine": [], "validation": None,
-                           "task_failures": None, "failed_sources": [], "dispositions": None}
+                           "task_failures": None, "failed_sources": [], "dispositions": None,
+                           "refused": []}
     if not inspect(conn).has_table("mart_case_day"):
         return out
     d = queries.latest_report_date(conn)
@@ -88,7 +89,7 @@ def build_summary(conn: Connection, deployment: str = "") -> dict[str, Any]:
     out.update(sources=health.sources(conn), quarantine=health.quarantine(conn),
                validation=health.validation(conn),
                task_failures=health.task_failures(conn), failed_sources=health.failed_sources(conn),
-               dispositions=health.dispositions(conn))
+               dispositions=health.dispositions(conn), refused=health.refused(conn))
     return out
 
 

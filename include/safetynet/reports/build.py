@@ -19,6 +19,7 @@ from safetynet.reports.extract import (
     write_manifest,
 )
 from safetynet.reports.monitoring import monitoring_frame, write_monitoring_csv
+from safetynet.reports.refusals import pending_refusals
 from safetynet.reports.workbook import write_workbook
 from safetynet.warehouse.engine import get_engine, migrate
 
@@ -37,17 +38,18 @@ def build_reports(cfg: Config, d: date, staged: Path) -> dict:
         # workbook (pure Python): at city scale each takes seconds.
         monitoring_job = pool.submit(_monitoring, engine, d)
         cases = case_frame(conn, d)
-        freshness = source_freshness(conn)
+        freshness = source_freshness(conn, d)  # what is in force for D, so a back-fill shows its own
         dispositions = disposition_report(conn, d)  # files and rows rejected, for manifest and workbook
+        refused = pending_refusals(conn)
         stamp = d.strftime("%Y%m%d")
         csv_path = staged / f"mismatches_{stamp}.csv"
         xlsx_path = staged / f"mismatches_{stamp}.xlsx"
         mon_path = staged / f"monitoring_{stamp}.csv"
         files = [file_entry(csv_path, write_case_csv(cases, csv_path)),
                  file_entry(xlsx_path, write_workbook(xlsx_path, d, cases, freshness, cfg.rules,
-                                                      dispositions=dispositions)),
+                                                      dispositions=dispositions, refused=refused)),
                  file_entry(mon_path, write_monitoring_csv(monitoring_job.result(), mon_path))]
-    write_manifest(staged / "manifest.json", cfg, d, files, freshness, cases, dispositions)
+    write_manifest(staged / "manifest.json", cfg, d, files, freshness, cases, dispositions, refused)
     stale = sorted(n for n, f in freshness.items() if f["stale"])
     return {"report_date": d.isoformat(), "cases": len(cases), "stale_sources": stale,
             "files": [f["name"] for f in files] + ["manifest.json"]}

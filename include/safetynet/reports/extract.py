@@ -113,14 +113,16 @@ def file_entry(path: Path, rows: int | None) -> dict:
 
 
 def write_manifest(path: Path, cfg: Config, d: date, files: list[dict],
-                   freshness: dict[str, dict], cases: pd.DataFrame, dispositions: dict) -> None:
-    """Write manifest.json as outputs.md lists it."""
+                   freshness: dict[str, dict], cases: pd.DataFrame, dispositions: dict,
+                   refused: list[dict] | None = None) -> None:
+    """Write manifest.json as outputs.md lists it, plus the deliveries refused and pending."""
     manifest = {
         "report_date": d.isoformat(),
         "generated_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "files": files,
         "sources": freshness,
         "stale_sources": sorted(n for n, f in freshness.items() if f["stale"]),
+        "refused": refused or [],
         "rules": [{"code": r.code, "name": r.label, "severity": r.severity,
                    "subject": r.subject, "version": r.version} for r in RULES],
         "thresholds": cfg.rules,

@@ -11,6 +11,7 @@ from safetynet.config import load_config
 from safetynet.dispositions_report import recent_rejections
 from safetynet.privacy import mask_text
 from safetynet.reports.extract import SOURCE_NAMES, source_freshness
+from safetynet.reports.refusals import pending_refusals
 from safetynet.warehouse.engine import get_engine, migrate
 from safetynet.warehouse.schema import meta_load_log
 
@@ -32,6 +33,7 @@ def status_lines(config_path: str | Path | None = None) -> list[str]:
             func.sum(log.rows_quarantined).label("quarantined"),
             func.sum(log.rows_duplicate).label("duplicates")).group_by(log.source))}
         rejections = recent_rejections(conn, DISPOSITION_LINES)
+        refused = pending_refusals(conn)
     lines = [f"warehouse: {engine.url.render_as_string(hide_password=True)}"]
     for name in SOURCE_NAMES:
         f, t = fresh[name], totals.get(name)
@@ -43,6 +45,12 @@ def status_lines(config_path: str | Path | None = None) -> list[str]:
                          f"quarantined={t.quarantined} duplicates={t.duplicates}")
         if f["last_error"]:
             lines.append(f"{'':<14} error: {f['last_error']}")
+        for r in (r for r in refused if r["source"] == name):
+            lines.append(f"{'':<14} refused {r['item']} (for {r['refused_for']}): {r['reason']}")
+            lines.append(f"{'':<14}   genuine drop? {r['accept']}")
+        if f.get("future_rows"):
+            lines.append(f"{'':<14} {f['future_rows']} rows dated after their extraction cut-off (future, "
+                         f"latest {f['future_max']}): loaded; the watermark did not move past them")
     return lines + disposition_lines(rejections)
 
 

@@ -37,7 +37,8 @@ SOURCE_ZH = {"civil_affairs": "社会救助系统", "personnel": "组织人事",
 
 
 def write_workbook(path: Path, d: date, cases: pd.DataFrame, freshness: dict[str, dict],
-                   thresholds: dict, *, dispositions: dict | None = None) -> int:
+                   thresholds: dict, *, dispositions: dict | None = None,
+                   refused: list[dict] | None = None) -> int:
     """Write the workbook for D; return the number of case rows written.
 
     ``dispositions`` is :func:`safetynet.dispositions.disposition_report` for D,
@@ -49,7 +50,7 @@ def write_workbook(path: Path, d: date, cases: pd.DataFrame, freshness: dict[str
     fmt = {"head": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1}),
            "date": wb.add_format({"num_format": "yyyy-mm-dd"}),
            "title": wb.add_format({"bold": True, "font_size": 14})}
-    _summary(wb, fmt, d, cases, freshness, thresholds, dispositions)
+    _summary(wb, fmt, d, cases, freshness, thresholds, dispositions, refused or [])
     for rule in RULES:
         rows = cases[cases["rule_code"] == rule.code]
         for part, start in enumerate(range(0, max(len(rows), 1), MAX_ROWS)):
@@ -80,7 +81,8 @@ def _case_sheet(wb: xlsxwriter.Workbook, fmt: dict, name: str, rows: pd.DataFram
 
 
 def _summary(wb: xlsxwriter.Workbook, fmt: dict, d: date, cases: pd.DataFrame,
-             freshness: dict[str, dict], thresholds: dict, dispositions: dict | None = None) -> None:
+             freshness: dict[str, dict], thresholds: dict, dispositions: dict | None = None,
+             refused: list[dict] | None = None) -> None:
     ws = wb.add_worksheet("汇总")
     ws.set_column(0, 0, 22)
     ws.set_column(1, len(RULES) + 1, 12)
@@ -108,12 +110,13 @@ def _summary(wb: xlsxwriter.Workbook, fmt: dict, d: date, cases: pd.DataFrame,
         ws.write_string(row, 0, f"{status} {STATUS_ZH[status]}")
         ws.write_number(row, 1, int((cases["status"] == status).sum()))
     row += 2
-    for c, head in enumerate(("数据源", "状态", "最新数据", "加载时间")):
+    for c, head in enumerate(("数据源", "状态", "最新数据", "加载时间", "说明")):
         ws.write_string(row, c, head, fmt["head"])
     for source, f in freshness.items():
         row += 1
         ws.write_row(row, 0, [SOURCE_ZH.get(source, source), "过期（数据未更新）" if f["stale"] else "正常",
-                              f["newest_data"] or "", f["loaded_at"] or ""])
+                              f["newest_data"] or "", f["loaded_at"] or "",
+                              source_note(source, f, refused or [])])
     row += 2
     ws.write_string(row, 0, "规则阈值", fmt["head"])
     ws.write_string(row, 1, "取值", fmt["head"])
@@ -122,6 +125,16 @@ def _summary(wb: xlsxwriter.Workbook, fmt: dict, d: date, cases: pd.DataFrame,
         ws.write_row(row, 0, [key, "、".join(value) if isinstance(value, list) else str(value)])
     if dispositions is not None:
         _dispositions(ws, fmt, row + 2, dispositions)
+
+
+def source_note(source: str, fresh: dict, refused: list[dict]) -> str:
+    """Why a source is stale or suspect: its refused deliveries and rows from a clock ahead."""
+    notes = [f"拒收 {r['item']}：{r['reason']}（原有数据继续有效；如属实际减少，运维可执行 {r['accept']}）"
+             for r in refused if r["source"] == source]
+    if fresh.get("future_rows"):
+        notes.append(f"{fresh['future_rows']} 行更新时间晚于抽取截止时间（源系统时钟超前，最晚 "
+                     f"{fresh.get('future_max')}）：已入库，不影响后续增量抽取")
+    return "；".join(notes)
 
 
 def _dispositions(ws: Worksheet, fmt: dict, row: int, report: dict) -> None:
