@@ -8,11 +8,14 @@ file, loaded or rejected, is registered by name and SHA-256, so it is read
 again only when it changes; a rejected new version leaves the file's earlier
 decisions in force.
 
-Each decision is kept with its file, row and the report date it was loaded for,
-and applies from that date on. ``EXPLAINED`` leaves a case out of reports until
-its ``suppress_until`` date (inclusive; empty means until the evidence changes)
-or until its evidence changes, compared by the SHA-256 of the case's evidence on
-the newest report up to that date. ``CONFIRMED`` and ``UNDER_REVIEW`` are shown
+Each decision is kept with its file, row and the first report date it applies to
+(``loaded_for``: the run's date, or the day after the latest report already
+evaluated when an earlier day is re-run or back-filled, so a decision never
+changes a report published before it arrived), and applies from that date on.
+``EXPLAINED`` leaves a case out of reports until its ``suppress_until`` date
+(inclusive; empty means until the evidence changes) or until its evidence
+changes, compared by the SHA-256 of the case's evidence on the newest report up
+to that date. ``CONFIRMED`` and ``UNDER_REVIEW`` are shown
 on the case. Rows naming a case that never appeared are kept, never applied, and
 reported in the extract's manifest.
 
@@ -35,6 +38,7 @@ from safetynet.config import Config
 from safetynet.dispositions_parse import FileRejected, parse
 from safetynet.dispositions_report import APPLIED, REJECTED, disposition_report, unknown_rows
 from safetynet.privacy import mask_text
+from safetynet.rules.chain import applies_from
 from safetynet.sources.drops import complete_deliveries
 from safetynet.warehouse.audit import record
 from safetynet.warehouse.schema import core_disposition, meta_file, meta_quarantine
@@ -95,16 +99,17 @@ def load_dispositions(conn: Connection, cfg: Config, d: date) -> dict:
 def _store(conn: Connection, name: str, sha: str, size: int, decisions: list, rejected: list,
            d: date) -> int:
     """Replace the file's decisions and quarantined rows, register and audit it; return unknown rows."""
+    effective = applies_from(conn, d)  # never an already published report (rules.chain)
     shas: dict[str, str | None] = {}
     for k in {x.case_key for x in decisions}:
-        shas[k] = _evidence_sha(conn, k, d)
+        shas[k] = _evidence_sha(conn, k, effective)
     conn.execute(delete(core_disposition).where(core_disposition.c.file_name == name))
     if decisions:
         conn.execute(insert(core_disposition), [
             {"file_name": name, "row_number": x.row, "file_sha256": sha, "case_key": x.case_key,
              "outcome": x.outcome, "note": x.note, "suppress_until": x.suppress_until,
              "evidence_sha256": shas[x.case_key], "known": shas[x.case_key] is not None,
-             "loaded_for": d} for x in decisions])
+             "loaded_for": effective} for x in decisions])
     conn.execute(delete(meta_quarantine).where(meta_quarantine.c.source == "dispositions",
                                                meta_quarantine.c.item == name))
     if rejected:

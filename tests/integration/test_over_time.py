@@ -179,3 +179,28 @@ def test_a_second_run_exits_at_once_naming_the_holder(config: Path) -> None:
     assert "safetynet run --date 2026-11-20" in second.stderr and f"pid {os.getpid()}" in second.stderr
     assert not (config.parent / "outbox" / "2026-11-21").exists()  # it did nothing
     assert not (config.parent / "work" / "batches").exists()
+
+
+def test_rows_deleted_at_the_source_leave_the_warehouse(config: Path) -> None:
+    """The replica keeps no tombstones: a deleted cremation record (an error withdrawn) must
+    resolve its R01 case, and a deleted member row must leave its household."""
+    pipeline.run(D, config)
+    r01 = sorted(k for k in _cases(config, D) if k.startswith("R01:"))[0]
+    with _source(config, "civil_affairs") as db:
+        gone = db.execute("DELETE FROM sa_cremation WHERE REPLACE(UPPER(TRIM(id_number)), ' ', '') = ?",
+                          (r01.split(":", 1)[1],)).rowcount
+        household, member = db.execute(
+            "SELECT household_id, id_number FROM sa_member WHERE household_id IN (SELECT household_id "
+            "FROM sa_member GROUP BY household_id HAVING COUNT(DISTINCT id_number) > 2) "
+            "ORDER BY household_id, id_number LIMIT 1").fetchone()
+        db.execute("DELETE FROM sa_member WHERE household_id = ? AND id_number = ?", (household, member))
+        truth = sorted({(i or "").strip() for (i,) in db.execute(
+            "SELECT id_number FROM sa_member WHERE household_id = ?", (household,))})
+    assert gone >= 1
+    pipeline.run(D + DAY, config)
+    assert _cases(config, D + DAY)[r01] == "RESOLVED"
+    held = sorted({i or "" for (i,) in _wh(config, "SELECT id_raw FROM core_member WHERE household_id = :h",
+                                           h=household)})
+    assert held == truth
+    removed = dict(_wh(config, "SELECT item, rows_removed FROM meta_load_log WHERE rows_removed > 0"))
+    assert removed == {"sa_cremation": gone, "sa_member": 1}

@@ -25,7 +25,8 @@ COLUMNS = ["township_code", "township_name", "programme", "active_households", "
 
 _MEMBERS = """
     SELECT r.township_code, h.program AS programme, m.household_id,
-           m.household_id || ':' || COALESCE(m.row_key, '') AS membership,
+           m.household_id || ':' || CASE WHEN m.id_problem IS NULL THEN m.id_norm
+                                         ELSE COALESCE(m.id_raw, '') END AS membership,
            CASE WHEN m.id_problem IS NULL THEN m.id_norm ELSE m.household_id || ':' || COALESCE(m.id_raw, '')
            END AS person, m.id_norm, m.household_id || ':' || COALESCE(m.id_raw, '') AS record_key
     FROM core_member m JOIN core_household h ON h.household_id = m.household_id

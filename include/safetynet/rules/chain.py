@@ -10,7 +10,7 @@ later day's statuses, ``first_seen`` or monitoring comparison.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Connection, func, insert, select
 
@@ -44,3 +44,17 @@ def link(conn: Connection, d: date) -> date | None:
         conn.execute(insert(meta_report_chain).values(
             report_date=d, previous_date=previous, recorded_at=datetime.now(UTC).replace(tzinfo=None)))
     return previous
+
+
+def applies_from(conn: Connection, d: date) -> date:
+    """The first report date a decision returned now applies to, when read by the run for D.
+
+    D itself when D is past every report date evaluated so far (the daily run); else the
+    day after the latest one: a decision that arrives after a report was published never
+    changes that report, even when a back-fill or re-run of an earlier day is what reads it.
+    """
+    chained = conn.execute(select(func.max(meta_report_chain.c.report_date))).scalar()
+    legacy = conn.execute(select(func.max(mart_case_day.c.report_date))).scalar()
+    heads = [x for x in (_as_date(chained), _as_date(legacy)) if x is not None]
+    head = max(heads) if heads else None
+    return d if head is None or d > head else head + timedelta(days=1)

@@ -100,6 +100,8 @@ def _replace_scope(conn: Connection, source: str, item: dict, table: Table, stem
     if replace == "keys":  # an upsert: the batch's keys go, then its rows come in
         if item["loaded"]:
             _delete_staged(conn, table.c.row_key, stem.with_name(stem.name + ".rows.parquet"), "row_key")
+        if item.get("removed"):  # and the rows deleted at the source go too
+            _delete_staged(conn, table.c.row_key, stem.with_name(stem.name + ".vanished.parquet"), "row_key")
     elif replace == "groups":  # every group the batch names goes, even one now without rows
         _delete_staged(conn, table.c[item["group_column"]],
                        stem.with_name(stem.name + ".groups.parquet"), "group_key")
@@ -167,10 +169,11 @@ def _record_item(conn: Connection, source: str, item: dict, quarantine: pd.DataF
         source=source, item=name, batch_id=batch["report_date"], rows_read=item["read"],
         rows_loaded=item["loaded"], rows_quarantined=item["quarantined"],
         rows_duplicate=item["duplicates"], loaded_at=now, future_rows=item.get("future_rows") or 0,
+        rows_removed=item.get("removed") or item.get("removed_from") or 0,
         future_max=item.get("future_max"), fingerprint=print_))
     if "sha256" in item:
         register_file(conn, source, name, item["size"], item["sha256"], "loaded", now)
-    return before is None or before[0] != print_
+    return before is None or before[0] != print_ or bool(item.get("removed") or item.get("removed_from"))
 
 
 def _record_state(conn: Connection, source: str, now: datetime, changed: bool) -> None:

@@ -167,6 +167,7 @@ meta_load_log = Table(
     Column("loaded_at", DateTime),
     Column("future_rows", Integer),  # rows dated after the extraction cut-off (a source clock ahead)
     Column("future_max", Text),  # the latest such timestamp, as delivered
+    Column("rows_removed", Integer),  # keyed rows deleted at the source (groups re-read for sa_member)
     Column("fingerprint", Text),  # what was delivered: file SHA-256, or the batch's watermark/content
 )
 meta_quarantine = Table(

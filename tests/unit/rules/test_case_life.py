@@ -44,3 +44,29 @@ def test_unrelated_person_not_in_cases(wh: Warehouse) -> None:
     wh.household("H2", B, address="a2")
     evaluate_rules(wh.cfg, D)
     assert _statuses(wh, D) == {}
+
+
+def test_a_backfill_of_an_earlier_day_changes_no_later_day(wh: Warehouse) -> None:
+    """docs/over-time.md: a day's predecessor is fixed when it is first evaluated, so a day
+    back-filled into the gap later neither turns a NEW case OPEN nor moves its first_seen."""
+    from safetynet.rules.chain import applies_from, predecessor
+
+    wh.household("H1", A, address="a1")
+    wh.household("H2", A, address="a2", status="SUSPENDED")
+    key, gap, later = f"R08:{A}", D + timedelta(1), D + timedelta(2)
+    evaluate_rules(wh.cfg, D)
+    assert _statuses(wh, D) == {}
+    with get_engine(wh.cfg.warehouse_url).begin() as conn:
+        conn.execute(text("UPDATE core_household SET status = 'ACTIVE' WHERE household_id = 'H2'"))
+    evaluate_rules(wh.cfg, later)
+    assert _statuses(wh, later) == {key: ("NEW", later.isoformat())}
+    evaluate_rules(wh.cfg, gap)  # a back-fill into the gap: its predecessor is D
+    assert _statuses(wh, gap) == {key: ("NEW", gap.isoformat())}
+    evaluate_rules(wh.cfg, later)  # the re-run is still against D, not the back-filled gap
+    assert _statuses(wh, later) == {key: ("NEW", later.isoformat())}
+    evaluate_rules(wh.cfg, D - timedelta(1))  # a back-fill before the first day has no predecessor
+    with get_engine(wh.cfg.warehouse_url).connect() as conn:
+        assert predecessor(conn, gap) == D and predecessor(conn, later) == D
+        assert predecessor(conn, D) is None and predecessor(conn, D - timedelta(1)) is None
+        assert applies_from(conn, later + timedelta(1)) == later + timedelta(1)  # the daily run
+        assert applies_from(conn, gap) == later + timedelta(1)  # a decision read by a back-fill

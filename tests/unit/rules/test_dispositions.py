@@ -201,7 +201,11 @@ def test_a_decision_applies_from_the_date_it_was_loaded_for(wh: Warehouse, tmp_p
     assert _extract(wh, later) == {f"R08:{A}": ("OPEN", "CONFIRMED")}
 
 
-def test_evidence_is_fingerprinted_on_the_newest_report_up_to_its_date(wh: Warehouse, tmp_path: Path) -> None:
+def test_a_decision_read_by_a_rerun_applies_after_the_newest_report_against_its_evidence(
+        wh: Warehouse, tmp_path: Path) -> None:
+    """A decision that arrives after D+1 was published, read by a re-run of D, changes neither
+    D nor D+1 (both were published without it); it applies from D+2, fingerprinted against the
+    evidence inspectors last saw (D+1's)."""
     inbox = _with_inbox(wh, tmp_path)
     wh.household("H1", A, address="a1")
     wh.household("H2", A, address="a2")
@@ -210,8 +214,9 @@ def test_evidence_is_fingerprinted_on_the_newest_report_up_to_its_date(wh: Wareh
     wh.household("H3", A, address="a3", approved=later, joined=later)  # the evidence changes on D+1
     assert _extract(wh, later) == {key: ("OPEN", None)}
     (inbox / "dispositions_e.csv").write_text(HEADER + f"{key},EXPLAINED,,\n", encoding="utf-8")
-    assert _extract(wh, D) == {}  # loaded for D, against D's evidence: suppressed
-    assert _extract(wh, later) == {key: ("OPEN", "EXPLAINED")}  # D+1's evidence differs
+    assert _extract(wh, D) == {key: ("NEW", None)}  # read now, but D was published before it came
+    assert _extract(wh, later) == {key: ("OPEN", None)}
+    assert _extract(wh, later + timedelta(1)) == {}  # D+1's evidence, unchanged: suppressed
 
 
 def test_a_parser_failure_or_a_vanished_file_rejects_only_that_file(
