@@ -2,7 +2,9 @@
 
 Holders are real processes with their own sessions on a real server; the holder a
 contender names comes from ``pg_stat_activity`` (the full text from the session's
-last statement, or its ``application_name`` when that is all a role may see).
+last statement, or its ``application_name`` when that is all a role may see). The
+behaviours both backends share (scopes, a run against a task) are tested on both in
+``tests/unit/test_locking.py``.
 """
 
 from __future__ import annotations
@@ -71,41 +73,6 @@ def test_a_second_run_fails_at_once_naming_the_holder(cfg: Config, children: lis
     try_run(cfg)
     assert sessions(cfg.warehouse_url) == [], "a lock's session outlived its lock"
     assert not (cfg.work_dir / "locks").exists(), "a PostgreSQL deployment needs no lock files"
-
-
-def test_task_locks_of_different_scopes_coexist(cfg: Config, children: list[Child]) -> None:
-    hold(children, cfg, "electricity", "airflow ingest_electricity.extract 2026-11-21")
-    hold(children, cfg, "water", "airflow ingest_water.extract 2026-11-21")
-    try_task(cfg, "property")
-    try_task(cfg, "report")
-
-
-def test_two_task_locks_of_one_scope_do_not(cfg: Config, children: list[Child]) -> None:
-    water = hold(children, cfg, "water", "airflow ingest_water.extract 2026-11-21")
-    message = refused(lambda: try_task(cfg, "water"))
-    assert message.startswith(f"another run holds 'water' on this deployment: {water.holder}; ")
-    other = Child(cfg, "water", "airflow ingest_water.load 2026-11-21")
-    children.append(other)
-    assert other.state == "refused" and water.holder in other.text
-    after = refused(lambda: try_run(cfg))  # the refused task left no shared lock behind
-    assert water.holder in after and "ingest_water.load" not in after
-    water.release()
-    try_task(cfg, "water")
-
-
-def test_a_run_and_a_task_exclude_each_other(cfg: Config, children: list[Child]) -> None:
-    run = hold(children, cfg, "-", "safetynet run --date 2026-11-21")
-    assert run.holder in refused(lambda: try_task(cfg, "water"))
-    assert run.holder in refused(lambda: try_task(cfg, "report"))
-    run.release()
-
-    electricity = hold(children, cfg, "electricity", "airflow ingest_electricity.load 2026-11-21")
-    report = hold(children, cfg, "report", "airflow daily_report.evaluate 2026-11-21")
-    message = refused(lambda: try_run(cfg))
-    assert electricity.holder in message and report.holder in message
-    electricity.release()
-    report.release()
-    try_run(cfg)
 
 
 def test_the_lock_disappears_when_its_holder_is_killed(cfg: Config, children: list[Child]) -> None:

@@ -194,16 +194,22 @@ def test_a_second_run_fails_at_once_naming_the_holder(tmp_path: Path, children: 
     assert sorted(p.name for p in (cfg.work_dir / "locks").glob("*.holder")) == []
 
 
-def test_task_locks_of_different_scopes_coexist(tmp_path: Path, children: list[Child]) -> None:
-    cfg = make_config(tmp_path)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def cfg(request: pytest.FixtureRequest, tmp_path: Path) -> Config:
+    """A deployment on the embedded SQLite warehouse (file locks) or on PostgreSQL (advisory locks)."""
+    if request.param == "sqlite":
+        return make_config(tmp_path)
+    return make_config(tmp_path, request.getfixturevalue("pg_database"))
+
+
+def test_task_locks_of_different_scopes_coexist(cfg: Config, children: list[Child]) -> None:
     hold(children, cfg, "electricity", "airflow ingest_electricity.extract 2026-11-21")
     hold(children, cfg, "water", "airflow ingest_water.extract 2026-11-21")
     try_task(cfg, "property")
     try_task(cfg, "report")
 
 
-def test_two_task_locks_of_one_scope_do_not(tmp_path: Path, children: list[Child]) -> None:
-    cfg = make_config(tmp_path)
+def test_two_task_locks_of_one_scope_do_not(cfg: Config, children: list[Child]) -> None:
     water = hold(children, cfg, "water", "airflow ingest_water.extract 2026-11-21")
     message = refused(lambda: try_task(cfg, "water"))
     assert message.startswith(f"another run holds 'water' on this deployment: {water.holder}; ")
@@ -216,8 +222,7 @@ def test_two_task_locks_of_one_scope_do_not(tmp_path: Path, children: list[Child
     try_task(cfg, "water")
 
 
-def test_a_run_and_a_task_exclude_each_other(tmp_path: Path, children: list[Child]) -> None:
-    cfg = make_config(tmp_path)
+def test_a_run_and_a_task_exclude_each_other(cfg: Config, children: list[Child]) -> None:
     run = hold(children, cfg, "-", "safetynet run --date 2026-11-21")
     assert run.holder in refused(lambda: try_task(cfg, "water"))
     assert run.holder in refused(lambda: try_task(cfg, "report"))
