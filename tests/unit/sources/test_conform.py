@@ -11,7 +11,7 @@ import pytest
 from safetynet.config import Config, load_config
 from safetynet.sources.conform import RowHashes, Seen, conform
 from safetynet.sources.drops import DeliveryError
-from safetynet.sources.extract import check_unparsed_share
+from safetynet.sources.itemstage import check_unparsed_share
 from safetynet.sources.specs import ELECTRICITY, PROPERTY
 from safetynet.transforms import check_char
 
