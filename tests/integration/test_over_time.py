@@ -186,9 +186,11 @@ def test_rows_deleted_at_the_source_leave_the_warehouse(config: Path) -> None:
     resolve its R01 case, and a deleted member row must leave its household."""
     pipeline.run(D, config)
     r01 = sorted(k for k in _cases(config, D) if k.startswith("R01:"))[0]
+    records = [r for (r,) in _wh(config, "SELECT record_id FROM core_cremation WHERE id_norm = :p",
+                                 p=r01.split(":", 1)[1])]
     with _source(config, "civil_affairs") as db:
-        gone = db.execute("DELETE FROM sa_cremation WHERE REPLACE(UPPER(TRIM(id_number)), ' ', '') = ?",
-                          (r01.split(":", 1)[1],)).rowcount
+        gone = sum(db.execute("DELETE FROM sa_cremation WHERE TRIM(record_id) = ?", (r,)).rowcount
+                   for r in records)
         household, member = db.execute(
             "SELECT household_id, id_number FROM sa_member WHERE household_id IN (SELECT household_id "
             "FROM sa_member GROUP BY household_id HAVING COUNT(DISTINCT id_number) > 2) "
@@ -204,3 +206,20 @@ def test_rows_deleted_at_the_source_leave_the_warehouse(config: Path) -> None:
     assert held == truth
     removed = dict(_wh(config, "SELECT item, rows_removed FROM meta_load_log WHERE rows_removed > 0"))
     assert removed == {"sa_cremation": gone, "sa_member": 1}
+
+
+def test_a_change_stamped_with_the_watermark_itself_is_still_read(config: Path) -> None:
+    """The same-timestamp boundary: a row committed after the extraction with exactly the
+    watermark's timestamp is read again (the read is inclusive) and applied."""
+    pipeline.run(D, config)
+    ((mark,),) = _wh(config, "SELECT value FROM meta_watermark WHERE table_name = 'sa_household'")
+    stamp = json.loads(mark)
+    with _source(config, "civil_affairs") as db:
+        (household,) = db.execute("SELECT household_id FROM sa_household WHERE status = 'ACTIVE' AND "
+                                  "updated_at < ? ORDER BY household_id LIMIT 1", (stamp,)).fetchone()
+        db.execute("UPDATE sa_household SET status = 'SUSPENDED', updated_at = ? WHERE household_id = ?",
+                   (stamp, household))
+    pipeline.run(D + DAY, config)
+    assert _wh(config, "SELECT status FROM core_household WHERE household_id = :h", h=household) == [
+        ("SUSPENDED",)]
+    assert _wh(config, "SELECT value FROM meta_watermark WHERE table_name = 'sa_household'") == [(mark,)]
