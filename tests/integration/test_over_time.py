@@ -35,7 +35,7 @@ def config(request: pytest.FixtureRequest, deployment: Callable[..., Path], tmp_
     """A generated deployment whose warehouse is SQLite or a fresh PostgreSQL database."""
     path = deployment(tmp_path)
     if request.param == "postgresql":
-        url = request.getfixturevalue("pg_database")
+        url = "postgresql://" + request.getfixturevalue("pg_database").split("://", 1)[1]  # as written
         text_ = path.read_text("utf-8").replace("sqlite:///warehouse.db", url)
         path.write_text(text_, "utf-8")
     return path

@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import Connection, func, select, text
 
 from safetynet.config import Config
+from safetynet.reports.csvsafe import write_safe_csv
 from safetynet.rules.catalog import RULES
 from safetynet.rules.registry import SEVERITY_ORDER
 from safetynet.sources.specs import FILE_SPECS
@@ -47,8 +48,7 @@ def case_frame(conn: Connection, d: date) -> pd.DataFrame:
 
 def write_case_csv(cases: pd.DataFrame, path: Path) -> int:
     """Write the CSV as UTF-8 with BOM (opens cleanly in Excel), LF line ends."""
-    cases.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
-    return len(cases)
+    return write_safe_csv(cases, path)
 
 
 def source_freshness(conn: Connection, d: date | None = None) -> dict[str, dict]:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection, bindparam, text
 
+from safetynet.reports.csvsafe import write_safe_csv
 from safetynet.rules.catalog import RULES
 from safetynet.rules.chain import predecessor
 
@@ -103,5 +104,4 @@ def monitoring_frame(conn: Connection, d: date) -> pd.DataFrame:
 
 def write_monitoring_csv(frame: pd.DataFrame, path: Path) -> int:
     """UTF-8 with BOM like the case CSV, so it opens cleanly in Excel."""
-    frame.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
-    return len(frame)
+    return write_safe_csv(frame, path)

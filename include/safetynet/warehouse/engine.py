@@ -14,13 +14,30 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from safetynet.warehouse.schema import RETIRED_INDEXES, metadata
 from safetynet.warehouse.water_keys import rebuild_water_keys
 
+PG_SPELLINGS = ("postgresql://", "postgres://", "postgresql+psycopg://", "postgresql+psycopg2://")
+PG_DRIVER = "postgresql+psycopg2://"  # bulk loads stream COPY through psycopg2's copy_expert
+
+
+def normalise_url(url: str) -> str:
+    """A PostgreSQL URL in any common spelling as the driver the bulk loader uses.
+
+    SQLAlchemy 2.1 gives a plain ``postgresql://`` to psycopg 3, whose cursor has no
+    ``copy_expert``: a load would fail after minutes of work. Every spelling people
+    write (``postgresql://``, ``postgres://``, ``postgresql+psycopg://``) is read as
+    ``postgresql+psycopg2://``; other URLs are returned unchanged.
+    """
+    for spelling in PG_SPELLINGS:
+        if url.startswith(spelling):
+            return PG_DRIVER + url[len(spelling):]
+    return url
+
 
 @lru_cache(maxsize=16)
 def get_engine(url: str) -> Engine:
     """One engine per URL per process (connections are pooled inside it)."""
     if url.startswith("airflow://"):
         url = _airflow_connection_uri(url.removeprefix("airflow://"))
-    engine = create_engine(url, future=True)
+    engine = create_engine(normalise_url(url), future=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
