@@ -88,6 +88,22 @@ def test_only_files_with_ok_marker_are_listed_and_downloaded(sshd: SshServer, re
     assert sorted(p.name for p in tmp_path.iterdir()) == ["DL_202609.csv"]  # no .part left behind
 
 
+def test_links_directories_and_lookalike_names_on_the_drop_are_never_listed(
+        sshd: SshServer, remote: Path) -> None:
+    """Issue 16: only regular files, named in full with ASCII digits, are fetched over SFTP."""
+    secret = remote.parent / f"{remote.name}-outside.txt"
+    secret.write_bytes(b"root:x:0:0:root:/root:/bin/bash\n")
+    (remote / "DL_202605.csv").symlink_to(secret)
+    (remote / "DL_202605.csv.ok").touch()
+    (remote / "DL_202606.csv").mkdir()
+    (remote / "DL_202606.csv.ok").touch()
+    deliver(remote, "DL_202607.csv\n", b"a trailing newline")
+    deliver(remote, "DL_20260\u0669.csv", b"an Arabic-Indic digit")
+    deliver(remote, "DL_202609.csv", b"the real month")
+    with SftpDrop(settings(sshd), str(remote)) as drop:
+        assert [f.name for f in drop.list_complete(DL)] == ["DL_202609.csv"]
+
+
 def test_fetch_complete_lands_for_the_local_reader_and_downloads_once(
         sshd: SshServer, remote: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:

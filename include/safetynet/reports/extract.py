@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from safetynet.reports.csvsafe import write_safe_csv
 from safetynet.rules.catalog import RULES
 from safetynet.rules.registry import SEVERITY_ORDER
 from safetynet.sources.specs import FILE_SPECS
+from safetynet.transport.drop import match_name
 from safetynet.warehouse.schema import meta_file, meta_load_log, meta_source_state, ref_region
 
 EXTRACT_COLUMNS = ["case_key", "rule_code", "rule_name", "severity", "status", "first_seen",
@@ -93,7 +93,7 @@ def _files_in_force(conn: Connection, d: date | None) -> dict[str, tuple[str, da
         meta_file.c.outcome == "loaded").order_by(meta_file.c.source, meta_file.c.file_name))
     for source, name, seen_at in rows:
         spec = FILE_SPECS.get(source)
-        found = re.match(spec.extra["pattern"], name) if spec else None
+        found = match_name(spec.extra["pattern"], name) if spec else None
         if not found:
             continue
         tag = found.group(1)

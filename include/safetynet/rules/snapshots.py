@@ -17,12 +17,12 @@ gives the same identifiers and byte-identical case files.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from sqlalchemy import Connection, func, select
 
 from safetynet.sources.specs import DB_SPECS, FILE_SPECS
+from safetynet.transport.drop import match_name
 from safetynet.warehouse.schema import meta_file, meta_load_log
 
 SHA_PREFIX = 12
@@ -35,7 +35,7 @@ def snapshot_ids(conn: Connection, d: date) -> dict[str, str]:
         meta_file.c.outcome == "loaded").order_by(meta_file.c.source, meta_file.c.file_name))
     for source, name, sha in files:
         spec = FILE_SPECS.get(source)
-        found = re.match(spec.extra["pattern"], name) if spec else None
+        found = match_name(spec.extra["pattern"], name) if spec else None
         if found and found.group(1) <= d.strftime("%Y%m%d")[: len(found.group(1))]:
             out[source] = f"{source}:{name}#{str(sha)[:SHA_PREFIX]}"  # names sort by date: the last wins
     batches = conn.execute(select(meta_load_log.c.source, func.max(meta_load_log.c.batch_id)).where(

@@ -8,9 +8,14 @@ changed file under the same name is processed again (sources.md).
 from __future__ import annotations
 
 import hashlib
-import re
+import logging
+import stat
 from dataclasses import dataclass
 from pathlib import Path
+
+from safetynet.transport.drop import match_name
+
+log = logging.getLogger("safetynet")
 
 
 class DeliveryError(RuntimeError):
@@ -42,14 +47,19 @@ def sha256_of(path: Path) -> str:
 
 
 def complete_deliveries(folder: str | Path, pattern: str) -> list[Delivery]:
-    """Files in ``folder`` matching ``pattern`` whose ``.ok`` marker exists, by tag."""
+    """Regular files in ``folder`` whose name matches ``pattern`` in full and whose ``.ok``
+    marker exists, by tag. Symbolic links, directories and devices are never read."""
     root = Path(folder)
     if not root.is_dir():
         raise DeliveryError(f"delivery folder not found: {root}")
-    rx = re.compile(pattern)
     found = []
     for path in sorted(root.iterdir()):
-        m = rx.match(path.name)
-        if m and path.is_file() and path.with_name(path.name + ".ok").exists():
-            found.append(Delivery(path, m.group(1), path.stat().st_size, sha256_of(path)))
+        m = match_name(pattern, path.name)
+        if not m or not path.with_name(path.name + ".ok").exists():
+            continue
+        if not stat.S_ISREG(path.lstat().st_mode):  # a link, directory or device is never read
+            log.warning("%s: %s is not a regular file (a link, directory or device): not read",
+                        root.name, path.name)
+            continue
+        found.append(Delivery(path, m.group(1), path.lstat().st_size, sha256_of(path)))
     return sorted(found, key=lambda d: (d.tag, d.name))

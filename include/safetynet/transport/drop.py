@@ -27,6 +27,15 @@ log = logging.getLogger(__name__)
 CHUNK = 32768  # one SFTP read request; sequential reads, no prefetch (some servers stall it)
 
 
+def match_name(pattern: str, name: str) -> re.Match[str] | None:
+    r"""``name`` matched in full against ``pattern`` with ASCII classes only.
+
+    Not ``re.match``: a trailing newline (``DL_202610.csv\n``) would pass ``$``, and
+    ``\d`` would accept other scripts' digits (``DL_20260٩.csv``).
+    """
+    return re.fullmatch(pattern, name, re.ASCII)
+
+
 @dataclass(frozen=True)
 class RemoteFile:
     """A complete file on the drop, as listed."""
@@ -51,13 +60,17 @@ class SftpDrop(SftpSessionHolder):
         return f"{self.remote_dir}/{name}" if self.remote_dir != "/" else f"/{name}"
 
     def list_complete(self, pattern: str) -> list[RemoteFile]:
-        """Regular files whose name matches ``pattern`` and whose ``<name>.ok`` exists, by name."""
+        """Regular files whose name matches ``pattern`` and whose ``<name>.ok`` exists, by name.
+
+        The listing's own attributes decide: a symbolic link, a directory or a device on
+        the drop is never fetched, whatever it points at.
+        """
         with translate_errors(self.settings, f"listing {self.remote_dir}"):
             entries = self.sftp.listdir_attr(self.remote_dir)
         names = {e.filename for e in entries}
-        rx = re.compile(pattern)
         found = [RemoteFile(e.filename, int(e.st_size or 0), int(e.st_mtime or 0)) for e in entries
-                 if rx.match(e.filename) and stat.S_ISREG(e.st_mode or 0) and f"{e.filename}.ok" in names]
+                 if match_name(pattern, e.filename) and stat.S_ISREG(e.st_mode or 0)
+                 and f"{e.filename}.ok" in names]
         fault_point("drop.listed")
         return sorted(found, key=lambda f: f.name)
 
