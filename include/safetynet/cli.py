@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text in (("run", "extract, validate, load, match, report and publish one date"),
                        ("status", "per source: newest data loaded, when, last accounting"),
                        ("accept", "accept a delivery the volume guard refused (a genuine drop)"),
+                       ("check-config", "check the configuration file against its schema, then exit"),
                        ("roles", "PostgreSQL: create the warehouse roles and reporter views, grant")):
         c = sub.add_parser(name, help=text)
         c.add_argument("--config", type=Path, help="configuration file (default: $SAFETYNET_CONFIG)")
@@ -58,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
             return _roles(args)
         if args.command == "accept":
             return _accept(args)
+        if args.command == "check-config":
+            return _check_config(args)
         return _status(args)
     except ConfigError as exc:
         print(f"safetynet: {exc}", file=sys.stderr)
@@ -75,6 +78,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from safetynet.config import ConfigError
     from safetynet.locking import LockHeld
     from safetynet.pipeline import run
     from safetynet.privacy import mask_text  # print() bypasses the logging filter
@@ -84,6 +88,8 @@ def _run(args: argparse.Namespace) -> int:
     except LockHeld as exc:  # another run or task holds the deployment: nothing was done
         print(f"safetynet: {exc}", file=sys.stderr)
         return 3
+    except ConfigError:
+        raise  # one line and exit 2 (main), not "not published"
     except Exception as exc:
         print(f"safetynet: the extract for {args.date} was NOT published: "
               f"{type(exc).__name__}: {mask_text(str(exc))}", file=sys.stderr)
@@ -99,6 +105,16 @@ def _status(args: argparse.Namespace) -> int:
 
     for line in status_lines(args.config):
         print(line)
+    return 0
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    """Load (and so check) the configuration; print what it names. A fault raises ConfigError (2)."""
+    from safetynet.config import load_config
+
+    cfg = load_config(args.config)
+    print(f"configuration ok: {cfg.path}")
+    print(f"  warehouse {cfg.warehouse_url.split('://', 1)[0]}://…; sources: {', '.join(cfg.sources)}")
     return 0
 
 

@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from safetynet.config_schema import Folder, SchemaError, check, overlapping
+
 ENV_VAR = "SAFETYNET_CONFIG"
 LOCAL_TIMEZONE = "Asia/Shanghai"  # schedules, report dates, cut-offs and times shown to people
 DEFAULT_RULES: dict[str, Any] = {
@@ -74,6 +76,10 @@ def load_config(path: str | Path | None = None) -> Config:
         raw = yaml.safe_load(cfg_path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{cfg_path}: not valid YAML ({exc})") from exc
+    try:
+        checked = check(raw)
+    except SchemaError as exc:
+        raise ConfigError(f"{cfg_path}: {exc}") from None
     base = cfg_path.parent
     try:
         region = raw["region"]
@@ -92,11 +98,20 @@ def load_config(path: str | Path | None = None) -> Config:
             },
             outbox=resolve_location(base, raw["outbox"]["location"]),
             inbox=resolve_location(base, raw["inbox"]["location"]),
-            rules={**DEFAULT_RULES, **(raw.get("rules") or {})},
+            rules={**DEFAULT_RULES, **(checked.rules.model_dump(exclude_unset=True) if checked.rules
+                                       else {})},
             expected_by=_expected_by(cfg_path, raw.get("deliveries")),
         )
     except (KeyError, TypeError) as exc:
         raise ConfigError(f"{cfg_path}: missing or malformed setting {exc}") from exc
+    places = {**{f"sources.{n}": resolve_location(base, f.location) for n, f in checked.sources
+                 if isinstance(f, Folder)},
+              "inbox": cfg.inbox, "outbox": cfg.outbox, "work_dir": str(cfg.work_dir)}
+    if checked.warning_outbox is not None:
+        places["warning_outbox"] = resolve_location(base, checked.warning_outbox.location)
+    clash = overlapping(places)
+    if clash:
+        raise ConfigError(f"{cfg_path}: {clash}")
     return cfg
 
 
