@@ -110,18 +110,21 @@ def _extract_files(cfg: Config, source: str, report_date: date, out: Path) -> li
 
 
 def _check_month(c: Conformed, d: Delivery, source: str) -> None:
-    """Quarantine utility rows whose reading month is not the file's month."""
+    """Quarantine utility rows whose reading month is not the file's month (or is missing)."""
     if source in SNAPSHOTS:
         c.rows["snapshot_date"] = f"{d.tag[:4]}-{d.tag[4:6]}-{d.tag[6:]}"
         return
     month = f"{d.tag[:4]}-{d.tag[4:]}"
     c.rows["source"] = source
     c.rows["file_name"] = d.name
-    wrong = c.rows["month"] != month
+    found = c.rows["month"].astype("string")
+    wrong = (found != month).fillna(True).astype(bool)  # an empty month is wrong too, never dropped
     if wrong.any():
         moved = pd.DataFrame({"row_number": c.rows.loc[wrong, "_row"], "column_name": "month",
-                              "reason": f"reading month differs from the file's month {month}",
-                              "raw": c.rows.loc[wrong, "month"].astype(str)})
+                              "reason": found[wrong].map(lambda m: "reading month missing" if pd.isna(m)
+                                                         else f"reading month differs from the file's "
+                                                              f"month {month}"),
+                              "raw": found[wrong].fillna("").astype(str)})
         c.quarantine = pd.concat([c.quarantine, moved], ignore_index=True)
         c.rows = c.rows[~wrong].reset_index(drop=True)
 
