@@ -29,9 +29,28 @@ def mask_id(value: str | None) -> str | None:
     return value[:6] + "*" * (len(value) - 10) + value[-4:]
 
 
+SPACED_RUN = re.compile(r"(?<!\d)\d(?:[ \t\u3000]?\d)*[XxＸｘ]?(?![\dXxＸｘ])")
+"""A run of digits with single inner spaces (``3611 0319 6001 0100 17``): an ID typed in groups."""
+
+
 def mask_text(text: str) -> str:
-    """Mask every ID-shaped number inside a free text (messages, log lines)."""
-    return ID_NUMBER.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), text)
+    """Mask every ID-shaped number inside a free text (messages, log lines).
+
+    Also an ID written with inner spaces (ASCII, tab or the full-width U+3000, as partners
+    type them): when a run of digits and single spaces holds exactly 15 or 18
+    characters, all but its first 6 and last 4 are masked.
+    """
+    text = ID_NUMBER.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), text)
+    return SPACED_RUN.sub(_mask_spaced, text)
+
+
+def _mask_spaced(m: re.Match[str]) -> str:
+    run = m.group(0)
+    positions = [i for i, ch in enumerate(run) if not ch.isspace()]
+    if len(positions) == len(run) or len(positions) not in (15, 18):
+        return run  # no inner space (the plain pattern decided), or not ID-shaped
+    hidden = set(positions[6:-4])
+    return "".join("*" if i in hidden else ch for i, ch in enumerate(run))
 
 
 class RedactingFilter(logging.Filter):
