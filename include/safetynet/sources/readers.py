@@ -27,19 +27,27 @@ from safetynet.transforms._common import to_text
 
 
 def check_header(found: list[str], spec: TableSpec, where: str) -> None:
-    """Fail unless ``found`` is exactly the contract's header for ``spec``."""
+    """Fail unless ``found`` is exactly the contract's header for ``spec``.
+
+    The message names contract columns only: what is unexpected is counted and
+    placed, never quoted, because a file without its header line has a data row
+    (a name, an address, an ID number) where the header should be.
+    """
     expected = list(spec.columns)
     if found == expected:
         return
     missing = [c for c in expected if c not in found]
-    unexpected = [c for c in found if c not in expected]
+    unexpected = [i + 1 for i, c in enumerate(found) if c not in expected]
     detail = []
     if missing:
         detail.append(f"missing columns {missing}")
     if unexpected:
-        detail.append(f"unexpected columns {unexpected}")
+        detail.append(f"{len(unexpected)} unexpected column{'s' if len(unexpected) > 1 else ''} "
+                      f"(position {', '.join(map(str, unexpected[:10]))}; not shown: it may be data)")
     if not detail:
-        detail.append(f"columns out of order: {found}")
+        detail.append(f"columns out of order: {found}")  # contract names only
+    if len(missing) == len(expected):
+        detail.append("is the header line missing?")
     raise DeliveryError(f"{where}: header does not match the contract: {'; '.join(detail)}")
 
 

@@ -152,3 +152,17 @@ def test_database_table_columns_must_match_exactly() -> None:
     with pytest.raises(DeliveryError,
                        match=r"missing columns \['post'\]; unexpected columns \['position'\]"):
         check_table_columns(renamed, staff)
+
+
+def test_a_file_without_its_header_line_is_refused_without_quoting_its_first_row(tmp_path: Path) -> None:
+    """Issue 16: the first data row (name, address, full ID) stood in the message where the header
+    should be, and reached the manifest, status, logs and alerts."""
+    row = "E1,王秀英,361103196001010017,永丰街道幸福路12号,202610,12\n"
+    f = _write(tmp_path / "DL_202610.csv", row + ROW)
+    with pytest.raises(DeliveryError) as err:
+        read_text_file(f, ELECTRICITY)
+    message = str(err.value)
+    assert "DL_202610.csv" in message and "is the header line missing?" in message
+    assert "6 unexpected columns" in message
+    for value in ("王秀英", "361103196001010017", "幸福路", "E1"):
+        assert value not in message
