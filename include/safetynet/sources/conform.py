@@ -146,6 +146,15 @@ def _duplicated(rows: pd.DataFrame, earlier: RowHashes | None) -> pd.Series:
     return dup
 
 
+CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+"""C0 control characters but tab, line feed and carriage return, and DEL: never data."""
+
+
+def _has_control(values: pd.Series) -> pd.Series:
+    """Rows whose value holds a control character (PostgreSQL refuses NUL in text outright)."""
+    return values.astype("string").str.contains(CONTROL, regex=True, na=False).astype(bool)
+
+
 def conform(raw: pd.DataFrame, spec: TableSpec, prefixes: list[str], first_row: int = 2,
             seen: Seen | None = None) -> Conformed:
     """Conform ``raw`` (delivered columns, in delivery order) to ``spec``'s target.
@@ -162,6 +171,9 @@ def conform(raw: pd.DataFrame, spec: TableSpec, prefixes: list[str], first_row: 
     bad: list[tuple[pd.Series, str, str]] = []  # (mask, column, reason)
     for src, (dst, kind) in spec.columns.items():
         values = raw[src]
+        control = _has_control(values)
+        if control.any():  # NUL and other C0 controls: no text column anywhere may hold them
+            bad.append((control, src, "control character (NUL or another C0 code) in the value"))
         if kind == "id":
             ids = normalize_ids(values)
             out[f"{dst}_raw"] = _trimmed(values)

@@ -1,0 +1,46 @@
+"""Hostile and malformed rows are quarantined with file, row and reason on both warehouses (issue 16)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from safetynet import pipeline
+from safetynet.config import load_config
+from safetynet.warehouse.engine import get_engine
+
+D = date(2026, 11, 20)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def config(request: pytest.FixtureRequest, deployment: Callable[..., Path], tmp_path: Path) -> Path:
+    path = deployment(tmp_path)
+    if request.param == "postgresql":
+        url = "postgresql://" + request.getfixturevalue("pg_database").split("://", 1)[1]
+        path.write_text(path.read_text("utf-8").replace("sqlite:///warehouse.db", url), "utf-8")
+    return path
+
+
+def test_a_nul_byte_quarantines_its_row_not_the_source(config: Path) -> None:
+    """On PostgreSQL one NUL failed the whole source (12 files) every run, naming no file."""
+    path = config.parent / "drop" / "power" / "DL_202609.csv"
+    lines = path.read_bytes().decode("gb18030").split("\n")
+    fields = lines[5].split(",")
+    fields[1] = fields[1][:1] + "\x00" + fields[1][1:]  # the holder's name of data row 5 (line 6)
+    lines[5] = ",".join(fields)
+    lines[7] = lines[7].replace(",", ",\x1b", 1)  # an escape character at the start of another field
+    path.write_bytes("\n".join(lines).encode("gb18030"))
+    result = pipeline.ingest("electricity", D, config)
+    with get_engine(load_config(config).warehouse_url).connect() as conn:
+        rows = conn.execute(text(
+            "SELECT row_number, column_name, reason FROM meta_quarantine WHERE source = 'electricity' "
+            "AND item = 'DL_202609.csv' ORDER BY row_number")).all()
+        state = conn.execute(text("SELECT last_outcome FROM meta_source_state "
+                                  "WHERE source = 'electricity'")).scalar()
+    control = [(n, c) for n, c, r in rows if r.startswith("control character")]
+    assert control == [(6, "户名"), (8, "户名")]
+    assert state == "loaded" and result["quarantined"] >= 2
