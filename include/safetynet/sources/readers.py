@@ -7,6 +7,7 @@ encoding, the exact header, a non-empty and complete file. A failure raises
 
 from __future__ import annotations
 
+import csv
 import io
 import itertools
 import re
@@ -15,6 +16,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -74,10 +76,48 @@ def read_text_file(path: Path, spec: TableSpec) -> pd.DataFrame:
     try:
         frame = _read_arrow(text_, sep)
     except pa.ArrowInvalid:  # ragged rows and other oddities: pandas' reader decides as before
-        frame = pd.read_csv(io.StringIO(text_), sep=sep, dtype=str, keep_default_na=False,
-                            na_values=[], skipinitialspace=False, quoting=3 if sep == "|" else 0)
+        try:
+            frame = pd.read_csv(io.StringIO(text_), sep=sep, dtype=str, keep_default_na=False,
+                                na_values=[], skipinitialspace=False, quoting=3 if sep == "|" else 0)
+        except (pd.errors.ParserError, csv.Error) as exc:  # the parser names the line, not the file
+            raise DeliveryError(f"{path.name}: cannot be parsed: {_first_line(str(exc))}") from None
     frame.columns = [c.strip().lstrip("\ufeff") for c in frame.columns]
+    _check_records(text_, len(frame), sep, path.name)
     return frame
+
+
+def _data_lines(text_: str) -> int:
+    """Non-empty lines after the header, counted on the bytes (no per-line Python)."""
+    b = np.frombuffer(text_.encode("utf-8"), dtype=np.uint8)
+    ends = np.flatnonzero(b == 10)
+    if len(b) and b[-1] != 10:
+        ends = np.append(ends, len(b))
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    length = ends - starts
+    blank = (length == 0) | ((length == 1) & (b[np.minimum(starts, len(b) - 1)] == 13))
+    return int((~blank).sum()) - 1  # the header line
+
+
+def _check_records(text_: str, records: int, sep: str, name: str) -> None:
+    """Refuse a file whose records are not its lines: a quote left open merges rows silently."""
+    lines = _data_lines(text_)
+    if records == lines:
+        return
+    where = ""
+    if sep != "|":  # find the first record that spans lines (only on this failure path)
+        reader = csv.reader(io.StringIO(text_))
+        previous = 0
+        for _ in reader:
+            if reader.line_num - previous > 1 and previous > 0:
+                where = f"; the record starting on line {previous + 1} spans lines (an unclosed quote?)"
+                break
+            previous = reader.line_num
+    raise DeliveryError(f"{name}: {lines} data lines but {records} records{where}; "
+                        "nothing of the source was loaded")
+
+
+def _first_line(message: str) -> str:
+    return message.strip().splitlines()[-1][:200] if message.strip() else "unknown parser error"
 
 
 def _read_arrow(text_: str, sep: str) -> pd.DataFrame:

@@ -166,3 +166,31 @@ def test_a_file_without_its_header_line_is_refused_without_quoting_its_first_row
     assert "6 unexpected columns" in message
     for value in ("王秀英", "361103196001010017", "幸福路", "E1"):
         assert value not in message
+
+
+def test_a_quote_left_open_cannot_merge_rows_silently(tmp_path: Path) -> None:
+    rows = ["E1,张三,,永丰街道1号,202610,12", 'E2,"李四,,永丰街道2号,202610,13',  # opened here ...
+            'E3,王五",,永丰街道3号,202610,14', "E4,赵六,,永丰街道4号,202610,15"]  # ... closed here
+    f = _write(tmp_path / "DL_202610.csv", POWER_HEADER + "\n".join(rows) + "\n")
+    with pytest.raises(DeliveryError) as err:  # six fields either way: the rows would merge silently
+        read_text_file(f, ELECTRICITY)
+    message = str(err.value)
+    assert message.startswith("DL_202610.csv: 4 data lines but 3 records") and "line 3 spans" in message
+    assert "李四" not in message
+    never_closed = _write(tmp_path / "DL_202609.csv", POWER_HEADER + "\n".join(rows[:2]) + "\n")
+    with pytest.raises(DeliveryError, match=r"^DL_202609\.csv: cannot be parsed: .*row 2"):
+        read_text_file(never_closed, ELECTRICITY)
+
+
+def test_quoted_commas_and_blank_lines_still_read(tmp_path: Path) -> None:
+    f = _write(tmp_path / "DL_202610.csv", POWER_HEADER + 'E1,张三,,"永丰街道1号,2栋",202610,"1,234.5"\n'
+               "\n" + ROW + "\r\n")
+    frame = read_text_file(f, ELECTRICITY)
+    assert frame["本月电量"].tolist() == ["1,234.5", "12"] and frame["用电地址"].iat[0] == "永丰街道1号,2栋"
+
+
+def test_a_ragged_row_names_the_file_and_line(tmp_path: Path) -> None:
+    f = _write(tmp_path / "DL_202610.csv", POWER_HEADER + ROW + "E2,李四,,永丰街道2号,202610,13,多余\n")
+    with pytest.raises(DeliveryError) as err:
+        read_text_file(f, ELECTRICITY)
+    assert str(err.value).startswith("DL_202610.csv: ") and "line 3" in str(err.value)
