@@ -70,6 +70,9 @@ class Validation(_Closed):
     min_rows: Annotated[int, Field(ge=0)] = 20
     max_age_days: dict[str, Annotated[int, Field(ge=1)]] = {}
     expectations_dir: str | None = None
+    max_file_mb: Annotated[int, Field(ge=1)] = 4096
+    max_unpacked_mb: Annotated[int, Field(ge=1)] = 16384
+    max_unpack_ratio: Annotated[int, Field(ge=2)] = 200
 
 
 class Delivery(_Closed):

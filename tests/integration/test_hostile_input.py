@@ -44,3 +44,17 @@ def test_a_nul_byte_quarantines_its_row_not_the_source(config: Path) -> None:
     control = [(n, c) for n, c, r in rows if r.startswith("control character")]
     assert control == [(6, "户名"), (8, "户名")]
     assert state == "loaded" and result["quarantined"] >= 2
+
+
+def test_a_zip_bomb_snapshot_is_refused_unread_and_the_last_good_one_stays(config: Path) -> None:
+    from tests.unit.sources.test_limits import _bomb
+
+    pipeline.ingest("property", D, config)
+    drop = config.parent / "drop" / "property"
+    _bomb(drop / "BDC_QLR_20261127.xlsx", 64)
+    (drop / "BDC_QLR_20261127.xlsx.ok").touch()
+    result = pipeline.run(date(2026, 11, 27), config)
+    assert "unpacks" in result["failed_sources"]["property"] and result["stale_sources"] == ["property"]
+    with get_engine(load_config(config).warehouse_url).connect() as conn:
+        versions = conn.execute(text("SELECT DISTINCT snapshot_date FROM core_property_right")).all()
+    assert [str(v)[:10] for (v,) in versions] == ["2026-11-20"]

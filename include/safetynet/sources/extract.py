@@ -30,9 +30,11 @@ from safetynet.sources.conform import Conformed
 from safetynet.sources.database import extract_database
 from safetynet.sources.drops import Delivery, DeliveryError, complete_deliveries
 from safetynet.sources.itemstage import check_unparsed_share, conform_stream, stage_item, stem
+from safetynet.sources.limits import check_size, check_zip
 from safetynet.sources.readers import iter_xlsx, read_text_file
 from safetynet.sources.specs import DB_SPECS, FILE_SPECS
 from safetynet.transport import delivery_folder
+from safetynet.validation.settings import load_settings
 from safetynet.warehouse.engine import get_engine, migrate
 from safetynet.warehouse.file_registry import record_refusal, register_file
 from safetynet.warehouse.schema import meta_file
@@ -82,6 +84,7 @@ def _extract_files(cfg: Config, source: str, report_date: date, out: Path) -> li
     else:
         deliveries = [d for d in deliveries if d.tag <= report_date.strftime("%Y%m")]
     seen, loaded = _registry(cfg, source)
+    limits = load_settings(cfg)
     items = []
     for d in deliveries:
         if seen.get(d.name) == d.sha256:
@@ -92,6 +95,9 @@ def _extract_files(cfg: Config, source: str, report_date: date, out: Path) -> li
             continue
         with stage(f"extract {source} {d.name}") as st:
             try:
+                check_size(d.path, limits.max_file_mb)
+                if source in SNAPSHOTS:
+                    check_zip(d.path, limits.max_unpacked_mb, limits.max_unpack_ratio)
                 blocks = iter_xlsx(d.path, spec) if source in SNAPSHOTS else \
                     _slices(read_text_file(d.path, spec), TEXT_BLOCK)
                 finish = functools.partial(_check_month, d=d, source=source)

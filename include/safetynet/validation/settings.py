@@ -50,6 +50,9 @@ class Settings:
     min_rows: int = 20  # below this, shares (ID validity, failing-row share) are not judged
     row_failure_ceiling: float = 0.1  # a row-level check failing more rows than this rejects the batch
     max_age_days: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_MAX_AGE_DAYS))
+    max_file_mb: int = 4096  # a delivered file above this is refused before it is read
+    max_unpacked_mb: int = 16384  # an XLSX whose entries unpack beyond this is refused unread
+    max_unpack_ratio: int = 200  # ... or one of whose sizeable entries unpacks more than this
 
 
 def load_settings(cfg: Config) -> Settings:
@@ -67,6 +70,9 @@ def load_settings(cfg: Config) -> Settings:
             min_rows=int(section.get("min_rows", 20)),
             row_failure_ceiling=float(section.get("row_failure_ceiling", 0.1)),
             max_age_days={**DEFAULT_MAX_AGE_DAYS, **(section.get("max_age_days") or {})},
+            max_file_mb=int(section.get("max_file_mb", 4096)),
+            max_unpacked_mb=int(section.get("max_unpacked_mb", 16384)),
+            max_unpack_ratio=int(section.get("max_unpack_ratio", 200)),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{cfg.path}: malformed 'validation' setting ({exc})") from exc
