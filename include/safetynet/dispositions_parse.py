@@ -21,6 +21,7 @@ from datetime import date
 import pandas as pd
 
 from safetynet.transforms import parse_dates
+from safetynet.transforms.gb18030 import decode_gb18030
 
 HEADER = ("case_key", "outcome", "note", "suppress_until")
 OUTCOMES = {"CONFIRMED": "CONFIRMED", "EXPLAINED": "EXPLAINED", "UNDER_REVIEW": "UNDER_REVIEW",
@@ -71,9 +72,9 @@ class Rejection:
 
 def decode(data: bytes) -> str:
     """The file's text: strict UTF-8 (a BOM dropped), else GB18030, else :class:`FileRejected`."""
-    for encoding in ("utf-8-sig", "gb18030"):
+    for decoder in (lambda b: b.decode("utf-8-sig"), decode_gb18030):
         try:
-            return data.decode(encoding)
+            return decoder(data)
         except UnicodeDecodeError:
             continue
     raise FileRejected(NOT_TEXT)

@@ -58,3 +58,26 @@ def test_a_zip_bomb_snapshot_is_refused_unread_and_the_last_good_one_stays(confi
     with get_engine(load_config(config).warehouse_url).connect() as conn:
         versions = conn.execute(text("SELECT DISTINCT snapshot_date FROM core_property_right")).all()
     assert [str(v)[:10] for (v,) in versions] == ["2026-11-20"]
+
+
+def test_the_2022_gb18030_characters_reach_the_extract_as_meant(config: Path) -> None:
+    """Each of the 24 two-byte codes GB18030-2022 moved, in an inspectors' GB18030 file, is
+    published as the 2022 character (not the private-use one Python's codec gives)."""
+    import csv
+
+    from safetynet.transforms.gb18030 import MOVED_2022
+
+    pipeline.run(D, config)
+    folder = config.parent / "outbox"
+    with (folder / D.isoformat() / f"mismatches_{D:%Y%m%d}.csv").open(encoding="utf-8-sig") as fh:
+        key = next(csv.DictReader(fh))["case_key"]
+    note = b"".join(bytes.fromhex(c) for c in sorted(MOVED_2022))
+    (config.parent / "inbox" / "dispositions_wps.csv").write_bytes(
+        "case_key,outcome,note,suppress_until\n".encode("gb18030")
+        + f"{key},属实,".encode("gb18030") + note + b",\n")
+    later = date(2026, 11, 21)
+    pipeline.run(later, config)
+    with (folder / later.isoformat() / f"mismatches_{later:%Y%m%d}.csv").open(encoding="utf-8-sig") as fh:
+        row = next(r for r in csv.DictReader(fh) if r["case_key"] == key)
+    assert row["disposition"] == "CONFIRMED"
+    assert row["disposition_note"] == "".join(chr(MOVED_2022[c][1]) for c in sorted(MOVED_2022))

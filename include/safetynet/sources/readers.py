@@ -26,6 +26,7 @@ from sqlalchemy import Engine, inspect, text
 from safetynet.sources.drops import DeliveryError
 from safetynet.sources.specs import TableSpec
 from safetynet.transforms._common import to_text
+from safetynet.transforms.gb18030 import decode_gb18030
 
 
 def check_header(found: list[str], spec: TableSpec, where: str) -> None:
@@ -152,7 +153,7 @@ def _decode(data: bytes, encoding: str, name: str) -> str:
                 "ask the sender to re-export it in GB18030"
             )
     try:
-        return data.decode(encoding)
+        return decode_gb18030(data) if encoding == "gb18030" else data.decode(encoding)
     except UnicodeDecodeError as exc:
         if exc.end >= len(data) and exc.reason.startswith(("unexpected end", "incomplete")):
             raise DeliveryError(f"{name}: the file is truncated (it ends inside a character)") from exc
