@@ -81,3 +81,22 @@ def test_the_2022_gb18030_characters_reach_the_extract_as_meant(config: Path) ->
         row = next(r for r in csv.DictReader(fh) if r["case_key"] == key)
     assert row["disposition"] == "CONFIRMED"
     assert row["disposition_note"] == "".join(chr(MOVED_2022[c][1]) for c in sorted(MOVED_2022))
+
+
+def test_a_value_too_long_for_its_column_quarantines_its_row(config: Path) -> None:
+    """A 13-character region code failed a PostgreSQL COPY (the whole source) and passed SQLite."""
+    import sqlite3
+
+    with sqlite3.connect(config.parent / "sources" / "civil_affairs.db") as db:
+        (household,) = db.execute("SELECT household_id FROM sa_household ORDER BY household_id "
+                                  "LIMIT 1 OFFSET 7").fetchone()
+        db.execute("UPDATE sa_household SET region_code = region_code || '9' WHERE household_id = ?",
+                   (household,))
+    pipeline.ingest("civil_affairs", D, config)
+    with get_engine(load_config(config).warehouse_url).connect() as conn:
+        rows = conn.execute(text("SELECT row_number, column_name, reason FROM meta_quarantine "
+                                 "WHERE item = 'sa_household'")).all()
+        held = conn.execute(text("SELECT COUNT(*) FROM core_household WHERE household_id = :h"),
+                            {"h": household}).scalar()
+    assert [(c, r) for _, c, r in rows] == [("region_code", "value longer than 12 characters")]
+    assert held == 0

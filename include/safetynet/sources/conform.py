@@ -26,7 +26,7 @@ from safetynet.transforms import (
     parse_numbers,
     unparsed_mask,
 )
-from safetynet.warehouse.schema import core_member
+from safetynet.warehouse.schema import core_member, metadata
 
 ID_NORM_WIDTH: int = core_member.c.id_norm.type.length  # type: ignore[attr-defined]
 """Width of every ``*_norm`` ID column (``schema._id``)."""
@@ -146,6 +146,9 @@ def _duplicated(rows: pd.DataFrame, earlier: RowHashes | None) -> pd.Series:
     return dup
 
 
+WIDTHS = {table.name: {c.name: c.type.length for c in table.columns  # type: ignore[attr-defined]
+                      if getattr(c.type, "length", None)} for table in metadata.sorted_tables}
+"""Bounded text columns of the warehouse: a longer value quarantines its row on both warehouses."""
 CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 """C0 control characters but tab, line feed and carriage return, and DEL: never data."""
 
@@ -200,6 +203,12 @@ def conform(raw: pd.DataFrame, spec: TableSpec, prefixes: list[str], first_row: 
     for column, (origin, how) in spec.derived.items():
         if how == "month_of":  # 'YYYY-MM' of a parsed date, so SQL compares months portably
             out[column] = out[origin].str[:7]
+    for src, (dst, kind) in spec.columns.items():
+        width = WIDTHS.get(spec.target, {}).get(dst)
+        if width and kind not in ("date", "number", "month", "id"):  # IDs are clipped on purpose
+            too_long = out[dst].astype("string").str.len().gt(width).fillna(False).astype(bool)
+            if too_long.any():  # PostgreSQL would refuse the whole batch; SQLite would not notice
+                bad.append((too_long, src, f"value longer than {width} characters"))
     same = _duplicated(out, seen.normalised if seen else None)  # equal once normalised (" 12 " vs "12")
     if same.any():
         keep = ~same

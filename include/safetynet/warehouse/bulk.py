@@ -65,6 +65,8 @@ def _copy(conn: Connection, table: str, cols: list[str], data: pa.Table) -> None
 class BulkLoadError(RuntimeError):
     """A COPY the server refused, described without the row's values."""
 
+    batch_row: int | None = None  # the failing row's index in the frame given to insert_frame
+
 
 def _without_row_data(exc: Exception, table: str, start: int) -> Exception:
     """The server's error minus its DETAIL and CONTEXT, which quote the failing row (IDs, names).
@@ -84,4 +86,6 @@ def _without_row_data(exc: Exception, table: str, start: int) -> Exception:
     where = f", row {start + int(line.group(1))} of the batch" if line else ""
     column = f", column {diag.column_name}" if getattr(diag, "column_name", None) else ""
     detail = f"SQLSTATE {diag.sqlstate}{column}{where}"
-    return BulkLoadError(f"COPY into {table} failed ({detail}): {mask_text(primary)}")
+    error = BulkLoadError(f"COPY into {table} failed ({detail}): {mask_text(primary)}")
+    error.batch_row = start + int(line.group(1)) - 1 if line else None
+    return error

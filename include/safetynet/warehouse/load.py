@@ -28,7 +28,7 @@ from safetynet.faults import fault_point
 from safetynet.privacy import mask_text
 from safetynet.progress import stage
 from safetynet.warehouse.acceptance import mark_used
-from safetynet.warehouse.bulk import CHUNK_ROWS, insert_frame
+from safetynet.warehouse.bulk import CHUNK_ROWS, BulkLoadError, insert_frame
 from safetynet.warehouse.engine import get_engine, migrate
 from safetynet.warehouse.file_registry import clear_refusal, register_file
 from safetynet.warehouse.indexes import deferred_indexes
@@ -69,7 +69,7 @@ def load_batch(cfg: Config, batch: dict) -> dict:
             table = metadata.tables[item["target"]]
             _replace_scope(conn, source, item, table, folder / f"{stem}")
             for rows in _row_batches(staged):
-                insert_frame(conn, table, rows)
+                _insert_naming_the_row(conn, table, rows, item["item"])
             fault_point("load.copy")
             changed |= _record_item(conn, source, item, quarantine, batch, now)
             mark_used(conn, source, item, batch["report_date"])
@@ -85,6 +85,17 @@ def load_batch(cfg: Config, batch: dict) -> dict:
         fault_point("load.commit")
     return {"source": source, "report_date": batch["report_date"], "items": len(batch["items"]),
             **totals}
+
+
+def _insert_naming_the_row(conn: Connection, table: Table, rows: pa.Table, item: str) -> None:
+    """Insert a staged batch; a refused row is named by its file (or table) and delivered row."""
+    try:
+        insert_frame(conn, table, rows)
+    except BulkLoadError as exc:
+        at = exc.batch_row
+        row = rows.column("_row")[at].as_py() if at is not None and "_row" in rows.column_names else None
+        where = f"{item}, row {row}" if row is not None else item
+        raise BulkLoadError(f"{where}: {exc}; nothing of the source was loaded") from None
 
 
 def _row_batches(staged: Path) -> Iterator[pa.Table]:
