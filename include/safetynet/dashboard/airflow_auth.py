@@ -40,5 +40,6 @@ def login_url(next_url: str) -> str:
 def create_airflow_app() -> FastAPI:
     """The app the plugin mounts: Airflow's tokens, the deployment named by ``SAFETYNET_CONFIG``."""
     from safetynet.dashboard.summary import load_summary
+    from safetynet.dashboard.validation_page import load_validation_page
 
-    return create_app(authenticate, load_summary, login_url)
+    return create_app(authenticate, load_summary, login_url, load_validation_page)

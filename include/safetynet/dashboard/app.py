@@ -61,8 +61,10 @@ def bearer_or_cookie(request: Request) -> str | None:
 
 
 def create_app(authenticate: Authenticate, load_summary: Callable[[], dict[str, Any]],
-               login_url: Callable[[str], str] | None = None) -> FastAPI:
-    """Build the app; ``login_url(next_url)`` is where an unauthenticated browser is sent."""
+               login_url: Callable[[str], str] | None = None,
+               load_validation: Callable[[], str] | None = None) -> FastAPI:
+    """Build the app; ``login_url(next_url)`` is where an unauthenticated browser is sent,
+    ``load_validation()`` renders the validation results page (``/validation``)."""
     app = FastAPI(title="Safety Net Monitor", docs_url=None, redoc_url=None, openapi_url=None)
 
     async def principal(request: Request) -> Principal:
@@ -94,6 +96,13 @@ def create_app(authenticate: Authenticate, load_summary: Callable[[], dict[str, 
         from safetynet.dashboard.page import render
 
         return HTMLResponse(render(load_summary()), headers=HEADERS)
+
+    @app.get("/validation", response_class=HTMLResponse, dependencies=guarded)
+    def validation() -> HTMLResponse:
+        """Every validation result by source and batch (offline, escaped: ``validation.docs``)."""
+        if load_validation is None:
+            raise HTTPException(404, "no validation page in this deployment")
+        return HTMLResponse(load_validation(), headers=HEADERS)
 
     @app.get("/api/summary", dependencies=guarded)
     def summary() -> Response:

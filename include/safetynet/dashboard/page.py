@@ -215,7 +215,8 @@ def render(s: dict[str, Any], api_href: str = "api/summary") -> str:
         f"<header><div><h1>{escape(TITLE)}</h1><div class=\"sub\">{escape(s['deployment'])} · "
         "疑点为线索，待核实 Cases are leads to verify, not findings</div></div>"
         f'<div class="meta">报告日 Report date <b>{escape(day)}</b><br>生成于 Generated '
-        f'{escape(s["generated_at"])} · <a href="{escape(api_href)}">JSON</a></div></header>'
+        f'{escape(s["generated_at"])} · <a href="{escape(api_href)}">JSON</a> · '
+        '<a href="validation">校验结果 Validation</a></div></header>'
         f"<main>{kpis(s)}<div class=\"grid\">{rules}{trend_cards(s)}{towns}{health_cards(s)}"
         f"{disposition_card(s)}{recent_card(s)}</div></main>"
         "<footer>身份证号仅显示前6位和后4位 · ID numbers show the first 6 and last 4 digits only</footer>"

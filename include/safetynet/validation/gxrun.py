@@ -6,24 +6,20 @@ and the ``great_expectations`` logger is set to WARNING first.
 
 One ephemeral context per validated batch: suites come from their JSON files,
 each item is a dataframe asset of one pandas data source named after the source,
-results stay in the context's in-memory store, and at the end a Data Docs site
-of our own (not the context's default ``local_site``) is built into
-``<work_dir>/data_docs/<source>/<report_date>/`` — one site per source and
-report date, replaced when the same date is validated again.
+and results stay in the context's in-memory store. GX's own Data Docs are not
+built: they load their scripts from public CDNs and copy raw values into HTML;
+``validation.docs`` renders the same results offline and escaped.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
-import shutil
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-SITE = "safetynet_validation"
 RESULT_FORMAT = {
     "result_format": "COMPLETE",  # the row-level checks need every failing row's _row
     "unexpected_index_column_names": ["_row"],
@@ -55,21 +51,14 @@ def import_gx() -> Any:
 class GxRunner:
     """Validate items of one batch and build that batch's Data Docs site."""
 
-    def __init__(self, source: str, report_date: str, docs_dir: Path) -> None:
+    def __init__(self, source: str, report_date: str) -> None:
         gx = import_gx()
         from great_expectations.core.run_identifier import RunIdentifier
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
         self._gx = gx
-        self.docs_dir = docs_dir
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-        self.context.add_data_docs_site(SITE, {
-            "class_name": "SiteBuilder",
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                              "base_directory": str(docs_dir)},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        })
         self.data_source = self.context.data_sources.add_pandas(source)
         self.run_id = RunIdentifier(run_name=f"{source}-{report_date}",
                                     run_time=datetime.now(UTC))
@@ -95,9 +84,3 @@ class GxRunner:
             manager = self.data_source.get_execution_engine().batch_manager
             manager.batch_data_cache.clear()
             manager.reset_batch_cache()
-
-    def build_docs(self) -> Path:
-        """Write the site afresh; return its index page."""
-        shutil.rmtree(self.docs_dir, ignore_errors=True)
-        self.context.build_data_docs(site_names=[SITE])
-        return self.docs_dir / "index.html"

@@ -52,6 +52,12 @@ class Finding:
         return f"expectation {self.expectation} [{self.column}]" if self.column else \
             f"expectation {self.expectation}"
 
+    def as_result(self) -> dict[str, Any]:
+        """The finding as a report row (``validation.docs``): what ``meta_validation`` stores."""
+        return {"item": self.item, "expectation": self.expectation, "column": self.column,
+                "level": self.level, "outcome": self.outcome, "observed": self.observed,
+                "expected": self.expected, "unexpected_count": self.unexpected_count}
+
     def line(self) -> str:
         """One log/message line naming the item, the expectation and the observed value."""
         col = f" [{self.column}]" if self.column else ""

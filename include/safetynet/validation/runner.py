@@ -3,8 +3,8 @@
 For every item with rows: project it without personal data, fill the suite's
 parameters from the warehouse, run the suite, and judge each result by its
 ``meta.level``. Then, whatever the outcome: store every result in
-``meta_validation``, build the Data Docs site under
-``<work_dir>/data_docs/<source>/<report_date>/`` and log a short summary (one
+``meta_validation``, write the batch's offline report under
+``<work_dir>/data_docs/<source>/<report_date>/`` (``validation.docs``) and log a short summary (one
 line per item plus one per failure). Finally either raise :class:`BatchRejected`
 (nothing of the batch loads, the last good data stays and the source is reported
 stale) or move the row-level failures into the batch's quarantine.
@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from safetynet.config import Config
 from safetynet.faults import fault_point
 from safetynet.sources.specs import DB_SPECS
+from safetynet.validation.docs import write_batch_docs
 from safetynet.validation.gxrun import GxRunner
 from safetynet.validation.outcome import BatchRejected, Finding, judge
 from safetynet.validation.parameters import (
@@ -42,7 +43,7 @@ VOLUME = "expect_table_row_count_to_be_between"
 
 
 def docs_dir(cfg: Config, source: str, report_date: str) -> Path:
-    """Where a batch's Data Docs site is built."""
+    """Where a batch's offline validation report is written (``validation.docs``)."""
     return cfg.work_dir / "data_docs" / source / report_date
 
 
@@ -57,9 +58,10 @@ def validate_batch(cfg: Config, batch: dict) -> dict:
         log.info("validate %s %s: nothing new to validate", source, batch_id)
         return {"checked_items": 0, "validation_quarantined": 0, "data_docs": None}
     started = time.monotonic()
-    runner = GxRunner(source, batch_id, docs_dir(cfg, source, batch_id))
+    runner = GxRunner(source, batch_id)
     findings = _run_items(runner, settings, engine, batch, items)
-    index = runner.build_docs()
+    index = write_batch_docs(docs_dir(cfg, source, batch_id).parent.parent, source, batch_id,
+                             [f.as_result() for f in findings])
     record(engine, source, batch_id, findings)
     rejected = [f for f in findings if f.outcome == "rejected"]
     log.info("validate %s %s: %d items, %d expectations, %d failed, %d rejected (%.1fs); Data Docs %s",

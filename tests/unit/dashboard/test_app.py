@@ -97,3 +97,36 @@ def test_importing_the_plugin_loads_neither_fastapi_nor_pandas_nor_the_dashboard
     out = subprocess.run([sys.executable, "-c", probe, str(REPO / "plugins" / "safetynet_monitor.py")],
                          capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_validation_page_is_guarded_escaped_and_offline(tmp_path: Path) -> None:
+    """Issue 16: the results GX produced, readable offline, with hostile values escaped."""
+    from sqlalchemy import create_engine, insert
+
+    from safetynet.dashboard.validation_page import render_validation, validation_results
+    from safetynet.warehouse.schema import meta_validation, metadata
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    metadata.create_all(engine, tables=[meta_validation])
+    with engine.begin() as conn:
+        conn.execute(insert(meta_validation), [
+            {"source": "property", "item": "BDC_QLR_20261120.xlsx", "batch_id": "2026-11-20",
+             "expectation": "expect_column_values_to_be_in_set", "column_name": "use", "level": "row",
+             "success": False, "outcome": "quarantined", "observed": "1 of 9, e.g. <script>x()</script>",
+             "expected": "in {住宅}", "unexpected_count": 1},
+            {"source": "water", "item": "SS_202610.txt", "batch_id": "2026-11-21",
+             "expectation": "expect_table_row_count_to_be_between", "column_name": None, "level": "batch",
+             "success": True, "outcome": "passed", "observed": "361103196001010017", "expected": "",
+             "unexpected_count": None}])
+    with engine.connect() as conn:
+        html = render_validation(validation_results(conn))
+    assert html.index("2026-11-21") < html.index("2026-11-20")  # newest first
+    assert "<script>" not in html and "&lt;script&gt;" in html and "361103196001010017" not in html
+    assert "http" not in html.replace('href="./"', "")
+    app = create_app(fake_authenticate, lambda: SUMMARY, lambda nxt: f"/auth/login?next={nxt}",
+                     lambda: html)
+    client = TestClient(app, base_url="http://airflow.test", follow_redirects=False)
+    assert client.get("/validation").status_code == 303  # to the login, like the page
+    shown = client.get("/validation", cookies={"_token": "good"})
+    assert shown.status_code == 200 and shown.text == html
+    assert "script-src" not in shown.headers["content-security-policy"]  # no script may run
