@@ -7,8 +7,9 @@ this test runs a whole day through Airflow (warehouse on PostgreSQL, with bad
 deliveries so the failure paths run too, and an ID field holding two numbers),
 with rare canary names planted in the source data, and then searches every other
 place a person's data could land: Airflow's task logs and metadata DB (XCom,
-rendered template fields, …), ``meta_validation``, ``meta_task_failure``, the Data
-Docs sites, the alert emails and the PostgreSQL server log of the run. None may
+rendered template fields, …), ``meta_validation``, ``meta_task_failure``, the
+validation reports, the alert emails, the PostgreSQL server log of the run, the
+manifest, ``safetynet status`` and the monitoring and validation pages. None may
 hold any of the deployment's full ID numbers (every one in the source databases)
 or a canary name. The extract (outbox) and the warehouse tables may, and must:
 that is the check that the scan can find what it looks for.
@@ -20,9 +21,12 @@ the value masked.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import sqlite3
+import subprocess
+import sys
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -35,6 +39,9 @@ import yaml
 from sqlalchemy import Engine, create_engine, inspect, text
 from tests.integration.conftest import SmtpSink
 
+from safetynet.dashboard.page import render
+from safetynet.dashboard.summary import load_summary
+from safetynet.dashboard.validation_page import load_validation_page
 from safetynet.privacy import mask_id
 from safetynet.transforms.ids import normalize_id
 
@@ -42,7 +49,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(180
 
 DAY = "2026-11-20"
 # Rare, unmistakable names (rarely used ideographs), one per kind of source record.
-CANARIES = {"member": "龘靐齉", "cremation": "麤鱻爨", "staff": "齾灪龖", "allowance": "籱龗驫"}
+CANARIES = {"member": "龘靐齉", "cremation": "麤鱻爨", "staff": "齾灪龖", "allowance": "籱龗驫",
+            "headerless": "黧黟黥"}  # the first row of a file delivered without its header line
 ID_TABLES = {  # source table -> its ID columns (sources.md §1, §2)
     "sa_member": ("id_number",), "sa_allowance": ("id_number",), "sa_cremation": ("id_number",),
     "sa_relative_filing": ("id_number", "staff_id_number"), "hr_staff": ("id_number",),
@@ -188,11 +196,23 @@ def _plant_two_ids_in_one_field(deployment: Path) -> None:
                     "FROM hr_relative)", (f"{first} / {second}",))
 
 
-def _add_bad_deliveries(deployment: Path) -> None:
-    """A truncated electricity file and a wrongly encoded water file: both sources fail."""
+def _add_bad_deliveries(deployment: Path, person: str) -> None:
+    """Failure paths: a truncated electricity file, a wrongly encoded water file and, read first,
+    an electricity file without its header line whose first row names ``person`` and a canary
+    (issue 16: that row used to be quoted as the "header" in every error message); a value with
+    a NUL byte; an inspectors' file with a wrong header and one with an unquoted comma."""
     for folder, name in (("power", "DL_202507.csv"), ("water", "SS_202506.txt")):
         shutil.copy(deployment / "extras" / "bad" / folder / name, deployment / "drop" / folder / name)
         (deployment / "drop" / folder / f"{name}.ok").touch()
+    headerless = deployment / "drop" / "power" / "DL_202501.csv"
+    headerless.write_bytes(f"E0,{CANARIES['headerless']},{person},永丰街道幸福路9号,202501,12\n"
+                           f"E1,张三,,永丰街道1号,202501,13\n".encode("gb18030"))
+    (deployment / "drop" / "power" / "DL_202501.csv.ok").touch()
+    inbox = deployment / "inbox"
+    (inbox / "dispositions_header.csv").write_text(f"{person},{CANARIES['headerless']},x,\n", "utf-8")
+    (inbox / "dispositions_comma.csv").write_text(
+        f"case_key,outcome,note,suppress_until\nR01:{person},EXPLAINED,{CANARIES['headerless']}, x,\n",
+        "utf-8")
 
 
 def _pg_log_position(conn: Any) -> tuple[str, int]:
@@ -242,7 +262,10 @@ def test_no_personal_data_outside_the_extract_and_the_warehouse(
     config.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     _plant_canaries(home)
     _plant_two_ids_in_one_field(home)
-    _add_bad_deliveries(home)
+    with sqlite3.connect(home / "sources" / "civil_affairs.db") as con:
+        (person,) = con.execute("SELECT TRIM(id_number) FROM sa_member WHERE LENGTH(TRIM(id_number)) = 18 "
+                                "ORDER BY household_id LIMIT 1").fetchone()
+    _add_bad_deliveries(home, person)
     scan = PersonalDataScanner(ids=source_ids(home / "sources"), names=frozenset(CANARIES.values()))
     assert len(scan.ids) > 500, f"only {len(scan.ids)} ID numbers read from the source databases"
 
@@ -281,6 +304,14 @@ def test_no_personal_data_outside_the_extract_and_the_warehouse(
                 if isinstance(body, bytes):
                     scan.text(f"alert email {n} body", body.decode("utf-8", errors="replace"))
         scan.text(f"PostgreSQL server log {log_path}", server_log)
+        scan.file(Path(cfg.outbox) / DAY / "manifest.json", "manifest.json")
+        status = subprocess.run([sys.executable, "-m", "safetynet.cli", "status", "--config", str(config)],
+                                capture_output=True, text=True, timeout=300, check=False)
+        scan.text("safetynet status", status.stdout + status.stderr)
+        page = load_summary(config)
+        scan.text("monitoring page (JSON)", json.dumps(page, ensure_ascii=False, default=str))
+        scan.text("monitoring page (HTML)", render(page))
+        scan.text("validation page", load_validation_page(config))
         assert not scan.hits, describe(scan.hits)
 
         # Each place held something to find: the clean scan is not vacuous.
@@ -290,7 +321,9 @@ def test_no_personal_data_outside_the_extract_and_the_warehouse(
         assert read.get("xcom", 0) > 0, "no XCom was pushed: the scan would prove nothing about XCom"
         assert read.get("rendered_task_instance_fields", 0) > 0, "no rendered template fields"
         assert meta["meta_validation"] > 0 and meta["meta_task_failure"] >= 2, meta
-        assert docs > 0, "no Data Docs were built"
+        assert docs > 0, "no validation reports were written"
+        assert "is the header line missing?" in status.stdout, status.stdout  # the headerless file failed
+        assert {f["file"] for f in page["dispositions"]["files_rejected"]} >= {"dispositions_header.csv"}
         assert probe in server_log, f"the run's entries are not in the server log read from {log_path}"
 
         # Positive controls: the needles are found where they belong.
