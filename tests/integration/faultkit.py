@@ -7,7 +7,8 @@ isolation tests alike:
   Left out are only the columns whose value is *when* something happened, which
   differ between any two runs, faults or not: ``meta_file.seen_at``,
   ``meta_load_log.loaded_at``, ``meta_source_state.loaded_at`` and
-  ``last_attempt_at``, ``meta_validation.validated_at``; and
+  ``last_attempt_at``, ``meta_validation.validated_at``, ``meta_report_chain.recorded_at``,
+  ``meta_refused.refused_at``, ``meta_acceptance.accepted_at``; and
   ``meta_validation.expected`` (bounds computed from the load found in the
   warehouse). For *incremental* database items (those with a watermark) the load
   log's counts and the validation results describe the last increment read, and
@@ -59,6 +60,9 @@ VOLATILE_COLUMNS: dict[str, set[str]] = {
     "meta_load_log": {"loaded_at"},
     "meta_source_state": {"loaded_at", "last_attempt_at"},
     "meta_validation": {"validated_at", "expected"},
+    "meta_report_chain": {"recorded_at"},
+    "meta_refused": {"refused_at"},
+    "meta_acceptance": {"accepted_at"},
 }
 """Columns that hold the time something happened, so they differ between any two runs, and
 ``meta_validation.expected``: the volume bounds a check used, which come from the previous
@@ -83,7 +87,7 @@ KEY_COLUMNS: dict[str, tuple[str, ...]] = {
     "core_relative_filing": ("filing_id",),
     "core_staff": ("row_key",),
     "core_cadre": ("row_key",),
-    "core_property_right": ("unit_no", "owner_id_raw", "owner_name"),
+    "core_property_right": ("snapshot_date", "unit_no", "owner_id_raw", "owner_name"),
     "core_utility_reading": ("source", "month", "account_no"),
     "meta_file": ("source", "file_name"),
     "meta_load_log": ("source", "item"),

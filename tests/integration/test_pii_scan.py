@@ -200,7 +200,8 @@ def _add_bad_deliveries(deployment: Path, person: str) -> None:
     """Failure paths: a truncated electricity file, a wrongly encoded water file and, read first,
     an electricity file without its header line whose first row names ``person`` and a canary
     (issue 16: that row used to be quoted as the "header" in every error message); a value with
-    a NUL byte; an inspectors' file with a wrong header and one with an unquoted comma."""
+    a NUL byte; a symlink to a file outside the drop; an inspectors' file with a wrong header
+    and one with an unquoted comma."""
     for folder, name in (("power", "DL_202507.csv"), ("water", "SS_202506.txt")):
         shutil.copy(deployment / "extras" / "bad" / folder / name, deployment / "drop" / folder / name)
         (deployment / "drop" / folder / f"{name}.ok").touch()
@@ -208,6 +209,13 @@ def _add_bad_deliveries(deployment: Path, person: str) -> None:
     headerless.write_bytes(f"E0,{CANARIES['headerless']},{person},永丰街道幸福路9号,202501,12\n"
                            f"E1,张三,,永丰街道1号,202501,13\n".encode("gb18030"))
     (deployment / "drop" / "power" / "DL_202501.csv.ok").touch()
+    outside = deployment.parent / "outside-the-drop.txt"  # a symlink in a drop must never be read
+    outside.write_text(f"{person},{CANARIES['headerless']}\n", "utf-8")
+    (deployment / "drop" / "power" / "DL_202502.csv").symlink_to(outside)
+    (deployment / "drop" / "power" / "DL_202502.csv.ok").touch()
+    with sqlite3.connect(deployment / "sources" / "civil_affairs.db") as con:  # a NUL: quarantined
+        con.execute("UPDATE sa_member SET name = name || char(0) WHERE rowid = (SELECT MAX(rowid) "
+                    "FROM sa_member)")
     inbox = deployment / "inbox"
     (inbox / "dispositions_header.csv").write_text(f"{person},{CANARIES['headerless']},x,\n", "utf-8")
     (inbox / "dispositions_comma.csv").write_text(
