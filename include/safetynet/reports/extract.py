@@ -24,8 +24,8 @@ from safetynet.warehouse.schema import meta_file, meta_load_log, meta_source_sta
 
 EXTRACT_COLUMNS = ["case_key", "rule_code", "rule_name", "severity", "status", "first_seen",
                    "report_date", "township_code", "township_name", "household_id", "id_number",
-                   "name", "summary", "evidence", "disposition", "disposition_note", "rule_version",
-                   "source_snapshot"]
+                   "name", "address", "summary", "evidence", "disposition", "disposition_note",
+                   "rule_version", "source_snapshot"]
 SOURCE_NAMES = ("civil_affairs", "personnel", "property", "electricity", "water")
 
 

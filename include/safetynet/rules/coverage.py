@@ -12,7 +12,7 @@ from sqlalchemy import Connection, String, TextClause, bindparam, text
 COVERAGE_SQL = {
     "tmp_active_member": """
         SELECT m.household_id, m.id_raw, m.id_norm, m.id_problem, m.name, m.relation,
-               h.program, h.region_code, h.address_norm,
+               h.program, h.region_code, h.address_norm, h.address, h.monthly_amount,
                CASE WHEN m.id_problem IS NULL AND m.id_birth <= :d THEN 1 ELSE 0 END AS id_valid,
                CASE WHEN m.joined_on > h.approved_on THEN m.joined_on ELSE h.approved_on END
                    AS benefit_from
@@ -23,13 +23,17 @@ COVERAGE_SQL = {
           AND m.joined_on <= :d AND (m.left_on IS NULL OR m.left_on > :d)""",
     "tmp_active_allowance": """
         SELECT a.allowance_id, a.id_raw, a.id_norm, a.id_birth, a.id_problem, a.name, a.kind,
-               a.region_code, a.start_on,
+               a.region_code, a.start_on, a.monthly_amount,
                CASE WHEN a.id_problem IS NULL AND a.id_birth <= :d THEN 1 ELSE 0 END AS id_valid
         FROM core_allowance a
         WHERE a.start_on <= :d AND (a.end_on IS NULL OR a.end_on > :d)""",
     "tmp_active_household": """
-        SELECT h.household_id, h.program, h.region_code, h.address_norm
+        SELECT h.household_id, h.program, h.region_code, h.address_norm, h.address,
+               h.monthly_amount, f.benefit_from  -- the earliest benefit start of its active members
         FROM core_household h
+        LEFT JOIN (SELECT household_id, MIN(benefit_from) AS benefit_from
+                   FROM tmp_active_member GROUP BY household_id) f
+            ON f.household_id = h.household_id
         WHERE h.status = 'ACTIVE' AND h.approved_on <= :d
           AND (h.terminated_on IS NULL OR h.terminated_on > :d)""",
     "tmp_household_head": """
@@ -42,10 +46,10 @@ COVERAGE_SQL = {
         WHERE rn = 1""",
     "tmp_utility_link": """
         SELECT source, household_id, account_no, month, MAX(usage) AS usage,
-               MAX(by_id) AS by_id, MAX(by_address) AS by_address
+               MAX(by_id) AS by_id, MAX(by_address) AS by_address, MAX(address) AS address
         FROM (
             SELECT r.source, m.household_id, r.account_no, r.month, r.usage,
-                   1 AS by_id, 0 AS by_address
+                   1 AS by_id, 0 AS by_address, r.address
             FROM core_utility_reading r
             JOIN tmp_active_member m ON m.id_valid = 1 AND m.id_norm = r.holder_id_norm
             WHERE r.holder_id_problem IS NULL AND r.holder_id_birth <= :d
@@ -53,7 +57,7 @@ COVERAGE_SQL = {
               AND ((r.source = 'electricity' AND r.month IN :elec_months)
                    OR (r.source = 'water' AND r.month IN :water_months))
             UNION ALL
-            SELECT r.source, h.household_id, r.account_no, r.month, r.usage, 0, 1
+            SELECT r.source, h.household_id, r.account_no, r.month, r.usage, 0, 1, r.address
             FROM core_utility_reading r
             JOIN tmp_active_household h ON h.address_norm = r.address_norm
             WHERE r.usage IS NOT NULL

@@ -37,7 +37,7 @@ from safetynet.warehouse.schema import mart_case_day
 
 WORK_MEM = "512MB"
 CASE_COLUMNS = ["case_key", "rule_code", "status", "first_seen", "township_code",
-                "household_id", "id_number", "name", "summary", "evidence", "rule_version",
+                "household_id", "id_number", "name", "address", "summary", "evidence", "rule_version",
                 "source_snapshot"]
 
 
@@ -113,7 +113,13 @@ def evaluate_rules(cfg: Config, d: date) -> dict:
 
 def _run_rule(conn: Connection, rule: Rule, params: dict, townships: dict[str, str],
               snapshot: str) -> pd.DataFrame:
-    """One rule's cases for D: one row per case key, with its evidence JSON and summary."""
+    """One rule's cases for D: one row per case key, with its evidence JSON and summary.
+
+    The case's household, ID, name and address are those of its first row: the
+    case's household (rows come sorted by household, nulls last), so a person in
+    several households shows the address of the household the case names, and a
+    case without a household (allowances only) has no address.
+    """
     with stage(f"rule {rule.code}") as st:
         frame = pd.read_sql(sql(rule.query), conn, params=params)
         st.advance(len(frame))
@@ -131,6 +137,7 @@ def _run_rule(conn: Connection, rule: Rule, params: dict, townships: dict[str, s
             "township_code": townships.get(str(head["region_code"])),
             "household_id": head["household_id"],
             "id_number": head["id_number"], "name": head["name"],
+            "address": head.get("address"),
             "summary": rule.summary(evidence),
             "evidence": json.dumps(evidence, ensure_ascii=False, sort_keys=True, default=str),
             "rule_version": rule.version, "source_snapshot": snapshot,

@@ -2,8 +2,13 @@
 
 A rule's query returns *detail rows*, several per case where the evidence is a
 list (households, units, months). Every query returns ``case_key``,
-``id_number``, ``name``, ``household_id`` and ``region_code``; the engine groups
+``id_number``, ``name``, ``household_id``, ``region_code`` and ``address`` (the
+household's address as delivered, null without a household); the engine groups
 rows by ``case_key`` and the rule's ``evidence`` turns a case's rows into JSON.
+
+Evidence keys named in ``DESCRIPTIVE_KEYS`` describe a case without deciding it
+(addresses, owners, amounts): they are left out of the fingerprint that
+inspectors' EXPLAINED decisions are compared against.
 
 Evidence functions and the helpers below work on plain Python rows (see
 ``Row``), not on pandas: the engine converts a rule's whole result once, because
@@ -19,6 +24,23 @@ from dataclasses import dataclass
 from typing import Any
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+DESCRIPTIVE_KEYS: frozenset[str] = frozenset({
+    "supply_addresses",              # R06/R07: "<source>:<account_no>" -> supply address as delivered
+    "allowances",                    # R01 (by allowance), R09 (allowance record): [{allowance_id, kind}]
+    "allowance_kinds",               # R10: {allowance_id: kind}
+    "allowance_payments_in_source",  # R01 covered by allowances only: false
+    "owners",                        # R04: {unit_no: [member names]}
+    "declarers",                     # R03: [{declarer_name, employer, post, relation, region}]
+    "monthly_amount",                # every rule: the household's or the allowances' monthly amount
+    "benefit_from",                  # every rule: the member's, household's or allowance's benefit start
+})
+"""Evidence keys added for reading (issue 17): never part of the evidence fingerprint."""
+
+EARLIER_KEYS: dict[str, str] = {"allowances": "age_on_report_date", "benefit_from": "payroll"}
+"""Descriptive key names an evidence already carried before issue 17, by a key marking that
+evidence: R10's ``allowances`` (a list of IDs) and R02's ``benefit_from`` stay fingerprinted
+where they were, so decisions taken on those cases hold."""
 
 Row = dict[str, Any]
 """One detail row: column name to a plain value.
@@ -149,3 +171,72 @@ def age_on(birth: str, on: str) -> int:
     """Age in whole years on a date (ISO strings)."""
     b, d = birth[:10], on[:10]
     return int(d[:4]) - int(b[:4]) - (1 if d[5:] < b[5:] else 0)
+
+
+def descriptive_keys(evidence: dict) -> set[str]:
+    """The keys of one evidence that are descriptive (left out of its fingerprint).
+
+    A name in ``DESCRIPTIVE_KEYS`` is descriptive unless the evidence carries the
+    marker of a rule that used that name before (``EARLIER_KEYS``).
+    """
+    return {k for k in evidence
+            if k in DESCRIPTIVE_KEYS and not (k in EARLIER_KEYS and EARLIER_KEYS[k] in evidence)}
+
+
+def coverage_facts(rows: Sequence[Row]) -> dict:
+    """``monthly_amount`` and ``benefit_from`` of the case's subject (null when unknown).
+
+    With a household (the case's, ``rows[0]``): the household's monthly amount and
+    the earliest benefit start on its rows (a member's, or the household's for a
+    household case). Without one: the sum of the monthly amounts of the case's
+    allowances (each once) and their earliest start. Every rule query returns
+    ``monthly_amount`` and ``benefit_from`` (and ``allowance_id`` where a case can
+    have no household); rows built without them (by hand) give no facts.
+    """
+    head = rows[0]
+    if "monthly_amount" not in head or "benefit_from" not in head:
+        return {}
+    if head.get("household_id") is not None:
+        own = [r for r in rows if r.get("household_id") == head["household_id"]]
+        starts = values(own, "benefit_from")
+        return {"monthly_amount": head["monthly_amount"], "benefit_from": starts[0] if starts else None}
+    held = [r for r in rows if r.get("allowance_id") is not None]
+    held = first_rows(held, "allowance_id")
+    amounts = [r["monthly_amount"] for r in held if r["monthly_amount"] is not None]
+    starts = values(held, "benefit_from")
+    return {"monthly_amount": round(math.fsum(amounts), 2) if amounts else None,
+            "benefit_from": starts[0] if starts else None}
+
+
+def allowance_records(rows: Iterable[Row]) -> list[dict]:
+    """The case's allowances: ``[{allowance_id, kind}]``, sorted, rows without an allowance skipped."""
+    return records((r for r in rows if r.get("allowance_id") is not None), ["allowance_id", "kind"])
+
+
+def supply_addresses(rows: Iterable[Row]) -> dict[str, str]:
+    """Each linked utility account's supply address as delivered: ``{"<source>:<account_no>": address}``.
+
+    The address of the account's latest month in the window that has one (the
+    smallest spelling where a month has several).
+    """
+    found: dict[str, tuple[str, str]] = {}
+    for r in rows:
+        if r["source"] is None or r["account_no"] is None or r["supply_address"] is None:
+            continue
+        key = f"{r['source']}:{r['account_no']}"
+        candidate = (str(r["month"] or ""), str(r["supply_address"]))
+        held = found.get(key)
+        if held is None or candidate[0] > held[0] or (candidate[0] == held[0] and candidate[1] < held[1]):
+            found[key] = candidate
+    return {k: found[k][1] for k in sorted(found)}
+
+
+def owners(rows: Iterable[Row]) -> dict[str, list[str]]:
+    """Property owners among the active members: ``{unit_no: [member names, sorted]}``."""
+    out: dict[str, set[str]] = {}
+    for r in rows:
+        if r["unit_no"] is not None:
+            names = out.setdefault(str(r["unit_no"]), set())
+            if r["owner_name"] is not None:
+                names.add(r["owner_name"])
+    return {unit: sorted(names) for unit, names in sorted(out.items())}

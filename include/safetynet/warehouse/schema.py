@@ -270,6 +270,7 @@ mart_case_day = Table(
     Column("id_number", Text), Column("name", Text), Column("summary", Text),
     Column("evidence", Text),
     Column("rule_version", String(8)), Column("source_snapshot", Text),  # where a case came from
+    Column("address", Text),  # the household's address as delivered; NULL without a household
 )
 core_disposition = Table(
     "core_disposition", metadata,
