@@ -1,6 +1,9 @@
-"""Inspectors' decisions (反馈): ``dispositions_*.csv`` from the inbox (outputs.md, issue 15).
+"""Inspectors' decisions (反馈) from the inbox (outputs.md, issues 15 and 17).
 
-Each file is read on its own (:mod:`safetynet.dispositions_parse`) and nothing
+Files are ``dispositions_*.csv``, or workbooks: the day's ``mismatches_*.xlsx``
+returned with its decision columns filled in, or any ``dispositions_*.xlsx``.
+Each file is read on its own (:mod:`safetynet.dispositions_parse`,
+:mod:`safetynet.dispositions_xlsx`) and nothing
 it contains can stop the day's extract: a file that cannot be used is rejected
 by name, a row that cannot be used is quarantined with its row number and
 reason, and both are reported (:mod:`safetynet.dispositions_report`). Every
@@ -17,7 +20,10 @@ changes a report published before it arrived), and applies from that date on.
 changes, compared by the SHA-256 of the case's evidence on the newest report up
 to that date. ``CONFIRMED`` and ``UNDER_REVIEW`` are shown
 on the case. Rows naming a case that never appeared are kept, never applied, and
-reported in the extract's manifest.
+reported in the extract's manifest: a CSV's in ``core_disposition`` (``known``
+false, listed with their case key), a workbook's as rejected rows naming their
+sheet. A workbook's decision is kept as row ``sheet_no × 10,000,000 + row``
+(:attr:`~safetynet.dispositions_parse.Decision.stored_row`), unique in the file.
 
 On an SFTP inbox a file is read once its ``.ok`` marker exists, the same
 completion convention as the departments' drops, so a file still being uploaded
@@ -27,6 +33,7 @@ is never read.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -35,18 +42,22 @@ import pandas as pd
 from sqlalchemy import Connection, delete, insert, select, text
 
 from safetynet.config import Config
-from safetynet.dispositions_parse import FileRejected, parse
+from safetynet.dispositions_parse import Decision, FileRejected, Rejection, parse
 from safetynet.dispositions_report import APPLIED, REJECTED, disposition_report, unknown_rows
+from safetynet.dispositions_xlsx import parse_xlsx, unknown_case
 from safetynet.privacy import mask_text
 from safetynet.rules.chain import applies_from
+from safetynet.rules.registry import descriptive_keys
 from safetynet.sources.drops import complete_deliveries
+from safetynet.transport.drop import match_name
 from safetynet.warehouse.audit import record
 from safetynet.warehouse.schema import core_disposition, meta_file, meta_quarantine
 
 __all__ = ["current_decisions", "disposition_report", "evidence_sha", "inbox_files",
            "load_dispositions", "unknown_rows"]
 
-PATTERN = r"^dispositions_(.+)\.csv$"
+PATTERN = r"^(?:dispositions_|mismatches_(?=.+\.xlsx$))(.+)\.(?:csv|xlsx)$"
+"""``dispositions_*.csv``, ``dispositions_*.xlsx`` and ``mismatches_*.xlsx`` (not the extract's CSV)."""
 log = logging.getLogger(__name__)
 
 
@@ -61,7 +72,8 @@ def inbox_files(cfg: Config) -> list[Path]:
         folder = delivery_folder(location, PATTERN, cfg.work_dir / "landing" / "inbox")
         return [d.path for d in complete_deliveries(folder, PATTERN)]
     root = Path(location)
-    return sorted(p for p in root.glob("dispositions_*.csv") if p.is_file()) if root.is_dir() else []
+    return sorted(p for p in root.iterdir() if match_name(PATTERN, p.name) and p.is_file()) \
+        if root.is_dir() else []
 
 
 def load_dispositions(conn: Connection, cfg: Config, d: date) -> dict:
@@ -83,30 +95,37 @@ def load_dispositions(conn: Connection, cfg: Config, d: date) -> dict:
         if seen.get(path.name) == sha:
             continue
         try:
-            decisions, rejected = parse(data)
+            decisions, rejected = parse_xlsx(data) if path.suffix == ".xlsx" else parse(data)
         except Exception as exc:  # not only FileRejected: a parser bug must not stop the extract either
             reason = exc.reason if isinstance(exc, FileRejected) else f"unreadable ({type(exc).__name__})"
             _reject(conn, path.name, sha, len(data), reason, d)  # (a bug's message may quote the data)
             counts["rejected_files"] += 1
             continue
-        unknown = _store(conn, path.name, sha, len(data), decisions, rejected, d)
+        stored, refused = _store(conn, path.name, sha, len(data), decisions, rejected, d)
         counts["files"] += 1
-        counts["rows"] += len(decisions)
-        counts["rejected_rows"] += len(rejected) + unknown
+        counts["rows"] += stored
+        counts["rejected_rows"] += refused
     return counts
 
 
-def _store(conn: Connection, name: str, sha: str, size: int, decisions: list, rejected: list,
-           d: date) -> int:
-    """Replace the file's decisions and quarantined rows, register and audit it; return unknown rows."""
+def _store(conn: Connection, name: str, sha: str, size: int, decisions: list[Decision],
+           rejected: list[Rejection], d: date) -> tuple[int, int]:
+    """Replace the file's decisions and quarantined rows, register and audit it.
+
+    Returns the decisions kept and the rows rejected (a CSV's unknown cases counted in both).
+    """
     effective = applies_from(conn, d)  # never an already published report (rules.chain)
     shas: dict[str, str | None] = {}
     for k in {x.case_key for x in decisions}:
         shas[k] = _evidence_sha(conn, k, effective)
+    outside = [x for x in decisions if x.sheet is not None and shas[x.case_key] is None]
+    if outside:  # a workbook's unknown cases: rejected rows naming their sheet
+        decisions = [x for x in decisions if x.sheet is None or shas[x.case_key] is not None]
+        rejected = sorted([*rejected, *map(unknown_case, outside)], key=lambda r: r.row)
     conn.execute(delete(core_disposition).where(core_disposition.c.file_name == name))
     if decisions:
         conn.execute(insert(core_disposition), [
-            {"file_name": name, "row_number": x.row, "file_sha256": sha, "case_key": x.case_key,
+            {"file_name": name, "row_number": x.stored_row, "file_sha256": sha, "case_key": x.case_key,
              "outcome": x.outcome, "note": x.note, "suppress_until": x.suppress_until,
              "evidence_sha256": shas[x.case_key], "known": shas[x.case_key] is not None,
              "loaded_for": effective} for x in decisions])
@@ -124,7 +143,7 @@ def _store(conn: Connection, name: str, sha: str, size: int, decisions: list, re
              mask_text(name), len(decisions) - unknown, len(rejected), unknown)
     for r in rejected[:20]:
         log.warning("disposition file %s row %d rejected: %s", mask_text(name), r.row, mask_text(r.reason))
-    return unknown
+    return len(decisions), len(rejected) + unknown
 
 
 def _reject(conn: Connection, name: str, sha: str | None, size: int, reason: str, d: date) -> None:
@@ -166,5 +185,21 @@ def current_decisions(conn: Connection, d: date) -> pd.DataFrame:
 
 
 def evidence_sha(evidence: str) -> str:
-    """The fingerprint EXPLAINED decisions are compared against."""
+    """The fingerprint EXPLAINED decisions are compared against.
+
+    The SHA-256 of the evidence JSON without its descriptive keys
+    (``rules.registry.descriptive_keys``: addresses, owners, amounts added for
+    reading), dumped as the engine dumps evidence (sorted keys, UTF-8 text).
+    Evidence without descriptive keys keeps the fingerprint of its text as
+    stored, so decisions taken before those keys existed still hold; text that
+    is not a JSON object is fingerprinted as it is.
+    """
+    try:
+        parsed = json.loads(evidence)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict):
+        dropped = descriptive_keys(parsed)
+        evidence = json.dumps({k: v for k, v in parsed.items() if k not in dropped},
+                              sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(evidence.encode("utf-8")).hexdigest()

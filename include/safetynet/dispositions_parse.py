@@ -49,15 +49,31 @@ class FileRejected(Exception):
         self.reason = reason
 
 
+SHEET_ROWS = 10_000_000
+"""A workbook's decision is kept as row ``sheet_no × SHEET_ROWS + row``: unique within the file."""
+
+
 @dataclass(frozen=True)
 class Decision:
-    """One usable row: the case, its outcome code, the note and the suppression date."""
+    """One usable row: the case, its outcome code, the note and the suppression date.
+
+    From a workbook, ``sheet`` names the sheet (``row`` is its row number there)
+    and ``sheet_no`` numbers it among the workbook's case sheets (from 1); a CSV's
+    rows have neither.
+    """
 
     row: int
     case_key: str
     outcome: str
     note: str | None
     suppress_until: date | None
+    sheet: str | None = None
+    sheet_no: int = 0
+
+    @property
+    def stored_row(self) -> int:
+        """The row number kept with the decision: the CSV line, or the sheet's number and row."""
+        return self.sheet_no * SHEET_ROWS + self.row
 
 
 @dataclass(frozen=True)

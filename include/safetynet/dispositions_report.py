@@ -26,6 +26,12 @@ REASONS_ZH = (  # (the loader's reason starts with or contains, the Chinese for 
     ("empty file", "文件为空，第一行应为 case_key,outcome,note,suppress_until"),
     ("cannot be read", "文件无法读取，请重新上传"),
     ("unreadable (", "文件无法解析"),
+    ("not a readable XLSX", "工作簿无法打开（文件损坏或不是 xlsx 文件），请重新保存后上传"),
+    ("not read: it would unpack", "工作簿解压后过大，未读取"),
+    ("no sheet with the columns", "工作簿中没有含 疑点编号、核查结论、核查说明、屏蔽至 四列的工作表"),
+    ("sheets with the columns", "含核查列的工作表过多，未读取"),
+    ("missing case key", "疑点编号为空"),
+    ("conflicting decisions", "同一疑点在多处填写了不同的核查结论，均未采用，请只在一处填写"),
     (" fields, expected", "列数不对，每行应为 4 列；说明中含逗号或换行时请用英文双引号括起"),
     ("unreadable CSV row", "该行无法解析"),
     ("empty case_key", "疑点编号为空"),
@@ -43,6 +49,8 @@ def disposition_report(conn: Connection, d: date) -> dict[str, Any]:
     ``{"files_loaded": [name], "files_rejected": [{"file", "reason"}],
     "rows_rejected": [{"file", "row", "reason"}], "unknown_cases": [...], "suppressed_cases": n}``;
     ``unknown_cases`` (file, row, case key, outcome) is also in ``rows_rejected`` as "unknown case".
+    A workbook's rows carry their sheet's row number, the reason starting with the sheet's name
+    (``全部疑点 row 12: unknown case``); its unknown cases are rejected rows only.
     """
     events = _latest_events(conn, "AND report_date = :d", {"d": d.isoformat()})
     rows = _rejected_rows(conn, "AND q.batch_id = :d", "AND loaded_for = :d", {"d": d.isoformat()})

@@ -104,7 +104,7 @@ def test_drops_and_markers(deployment: Path) -> None:
         assert p.with_name(p.name + ".ok").stat().st_size == 0
     assert sorted(p.name for p in deployment.iterdir()) == [
         "config.yaml", "drop", "expected_cases.json", "extras", "inbox", "outbox", "regions.csv",
-        "sources"]
+        "sources", "templates"]
 
 
 def test_utility_headers_and_encodings(deployment: Path) -> None:

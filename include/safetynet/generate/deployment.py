@@ -1,7 +1,8 @@
 """generate_deployment: a complete demo deployment folder, deterministic per arguments.
 
 Layout: config.yaml, regions.csv, sources/*.db, drop/{property,power,water},
-outbox/, inbox/, extras/ (bad files + README), expected_cases.json.
+outbox/, inbox/, extras/ (bad files + README), templates/ (dispositions templates),
+expected_cases.json.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from safetynet.generate.dbwriter import write_databases
 from safetynet.generate.extras import write_extras
 from safetynet.generate.property_xlsx import snapshot_frame, wait, write_snapshots
 from safetynet.generate.reference import DEFAULTS
+from safetynet.generate.templates import write_templates
 from safetynet.generate.utility_files import marker, write_utilities
 from safetynet.generate.world import World
 from safetynet.progress import stage
@@ -91,6 +93,7 @@ def generate_deployment(out: Path, households: int = 2000, seed: int = 7,
     for path, _, _ in jobs:
         marker(path)
     world.dirt = dict(dirt)
+    write_templates(out)
     (out / "expected_cases.json").write_text(
         json.dumps(expected(world), ensure_ascii=False, indent=2) + "\n",
         encoding="utf-8")
