@@ -72,25 +72,33 @@ def test_every_row_is_a_lead_with_its_rule_version_and_traceable_snapshots(publi
 
 
 def test_workbook_sheets_headers_panes_filters_and_cases(published: Path) -> None:
+    """Every case of the CSV is on 全部疑点 and on its rule's sheet, nothing else (issue 17 layout:
+    tests/integration/test_workbook.py checks the rest)."""
     wb = openpyxl.load_workbook(_folder(published) / "mismatches_20261120.xlsx")
-    assert wb.sheetnames[0] == "汇总"
-    assert len(wb.sheetnames) == 1 + len(RULES)
+    assert wb.sheetnames[:2] == ["汇总", "全部疑点"]
+    assert len(wb.sheetnames) == 2 + len(RULES)
     csv_keys = {r["case_key"]: r for r in _csv_rows(_folder(published) / "mismatches_20261120.csv")}
-    seen = {}
+    on_rule_sheets: dict = {}
     for name in wb.sheetnames[1:]:
         ws = wb[name]
         header = [c.value for c in ws[1]]
-        assert header[0] == "疑点编号" and "身份证号码" in header and "疑点说明（线索，待核实）" in header
-        assert ws.freeze_panes == "A2"
+        assert "身份证号码" in header and "疑点说明（线索，待核实）" in header and "疑点编号" in header
+        key, first_seen = header.index("疑点编号"), header.index("首次发现")
+        assert ws.freeze_panes == "F2"
         assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:")
+        keys = []
         for row in ws.iter_rows(min_row=2, values_only=True):
-            seen[row[0]] = row
-            assert isinstance(row[4], datetime) and isinstance(row[5], datetime)
-            assert row[1] == name.split()[0]
-    assert set(seen) == set(csv_keys)
+            keys.append(row[key])
+            assert isinstance(row[first_seen], datetime)
+            if name != "全部疑点":
+                assert row[header.index("规则")].split()[0] == name.split()[0]
+                on_rule_sheets[row[key]] = row
+        if name == "全部疑点":
+            assert sorted(keys) == sorted(csv_keys)
+    assert set(on_rule_sheets) == set(csv_keys)
     summary = [[c for c in r if c is not None] for r in wb["汇总"].iter_rows(values_only=True)]
     flat = [str(c) for r in summary for c in r]
-    assert "数据源" in flat and "规则阈值" in flat and "electricity_high_kwh" in flat
+    assert "数据源" in flat and "规则阈值" in flat and "用电量异常偏高的月均阈值" in flat
 
 
 def test_monitoring_counts_match_the_warehouse(published: Path) -> None:

@@ -1,0 +1,166 @@
+"""The workbook's case sheets: 全部疑点 (every case, by priority) and one sheet per rule.
+
+Made to be worked from in Excel or WPS and printed (outputs.md): Chinese values
+only (severity, status, decisions), the summary and the evidence wrapped and
+fully visible (row heights set from the text), the key columns (规则, 乡镇, 姓名,
+身份证号码) frozen beside the header row, widths fitted to the content, filters,
+landscape A4 fitted to the page width with the header row repeated, and the
+decision columns inspectors fill in: 核查结论 (a drop-down of 属实, 合理解释,
+核查中), 核查说明 and 屏蔽至 (a date), always empty (a decision already returned is
+shown beside them, in 已反馈结论, so a workbook sent back untouched decides
+nothing). ``疑点编号`` identifies the case when the workbook comes back through
+the inbox. Written row by row (xlsxwriter
+``constant_memory``), so column widths and each row's height are decided before
+the row is written.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
+
+from safetynet.reports.evidence_text import evidence_text
+from safetynet.reports.labels import OUTCOME_ZH, SEVERITY_ZH, STATUS_ZH
+from safetynet.reports.priority import priorities
+from safetynet.rules.catalog import RULES
+
+LINE_HEIGHT = 15.0  # points per line of 11-point text
+DECISIONS = list(OUTCOME_ZH.values())
+
+
+@dataclass(frozen=True)
+class Col:
+    """One column: the people-frame field, its header, how it is written, its widest width."""
+
+    field: str
+    header: str
+    kind: str = "text"  # text | wrap | date | number
+    cap: int = 30
+
+
+KEY_COLUMNS = [Col("priority", "优先级", "number", 6), Col("rule", "规则", "wrap", 16),
+               Col("township_name", "乡镇（街道）", "text", 14), Col("name", "姓名", "text", 10),
+               Col("id_number", "身份证号码", "text", 20)]
+FROZEN = len(KEY_COLUMNS)  # the header row and these columns stay in view
+TAIL = [Col("earlier", "已反馈结论", "wrap", 16), Col("decision", "核查结论", "text", 10),
+        Col("note", "核查说明", "wrap", 24), Col("suppress_until", "屏蔽至", "date", 11),
+        Col("case_key", "疑点编号", "text", 36)]
+ALL_COLUMNS = [*KEY_COLUMNS, Col("severity", "风险等级", "text", 8), Col("status", "状态", "text", 6),
+               Col("first_seen", "首次发现", "date", 11), Col("household_id", "家庭编号", "text", 18),
+               Col("address", "家庭住址", "wrap", 22), Col("summary", "疑点说明（线索，待核实）", "wrap", 40),
+               *TAIL]
+RULE_COLUMNS = [*ALL_COLUMNS[: ALL_COLUMNS.index(TAIL[0])],
+                Col("evidence_text", "证据说明", "wrap", 44), *TAIL,
+                Col("rule_version", "规则版本", "text", 8),
+                Col("source_snapshot", "数据来源批次", "wrap", 30)]
+
+
+def people_frame(cases: pd.DataFrame, d: date) -> pd.DataFrame:
+    """The extract's cases as people read them, ordered by priority."""
+    labels = {r.code: f"{r.code} {r.name_zh}" for r in RULES}
+    out = pd.DataFrame(index=cases.index)
+    out["priority"] = priorities(cases, d)
+    out["rule"] = cases["rule_code"].map(labels)
+    out["rule_code"] = cases["rule_code"]
+    for field in ("township_name", "name", "id_number", "household_id", "summary", "first_seen",
+                  "case_key", "rule_version", "source_snapshot"):
+        out[field] = cases[field]
+    out["address"] = cases.get("address", None)
+    out["severity"] = cases["severity"].map(SEVERITY_ZH)
+    out["status"] = cases["status"].map(STATUS_ZH)
+    earlier = cases["disposition"].map(OUTCOME_ZH)  # shown, never pre-filled: returning the
+    note = cases["disposition_note"].fillna("").astype(str)  # workbook untouched decides nothing
+    out["earlier"] = [None if pd.isna(e) else (f"{e}：{n}" if n else str(e))
+                      for e, n in zip(earlier, note, strict=True)]
+    out["decision"] = out["note"] = out["suppress_until"] = None
+    out["evidence_text"] = [evidence_text(code, json.loads(ev)) if isinstance(ev, str) and ev else ""
+                            for code, ev in zip(cases["rule_code"], cases["evidence"], strict=True)]
+    return out.sort_values("priority", kind="stable").reset_index(drop=True)
+
+
+WIDE = r"[\u2e80-\U0010ffff]"  # CJK and wider: two columns on screen and paper
+
+
+def _width(text: str) -> int:
+    """Display width: CJK characters take two columns."""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def _widths(frame: pd.DataFrame, columns: list[Col]) -> list[int]:
+    """Each column's width: its widest line (CJK counted double), within the column's cap."""
+    out = []
+    for col in columns:
+        longest = 10 if col.kind == "date" else 0
+        if col.field in frame and col.kind != "date":
+            lines = frame[col.field].dropna().astype("string").str.split("\n").explode().dropna()
+            widths = lines.str.len() + lines.str.count(WIDE)
+            longest = int(widths.max()) if len(widths) else 0
+        out.append(max(_width(col.header) + 2, min(longest + 2, col.cap)))
+    return out
+
+
+def _lines(text: str, width: int) -> int:
+    """Lines ``text`` wraps to in a column ``width`` wide (a margin for fonts wider than assumed)."""
+    return sum(max(1, math.ceil(_width(line) / max(width - 2, 1))) for line in text.split("\n"))
+
+
+def write_case_sheet(wb: xlsxwriter.Workbook, fmt: dict, name: str, rows: pd.DataFrame,
+                     columns: list[Col]) -> Worksheet:
+    """One case sheet: header, frozen keys, fitted widths, wrapped text, decisions, print setup."""
+    ws = wb.add_worksheet(name)
+    widths = _widths(rows, columns)
+    for c, (col, width) in enumerate(zip(columns, widths, strict=True)):
+        ws.set_column(c, c, width, fmt["wrap"] if col.kind == "wrap" else None)
+    ws.set_row(0, LINE_HEIGHT * max(_lines(c.header, w) for c, w in zip(columns, widths, strict=True)))
+    for c, col in enumerate(columns):
+        ws.write_string(0, c, col.header, fmt["head"])
+    last = max(len(rows), 1)
+    ws.freeze_panes(1, FROZEN)
+    ws.autofilter(0, 0, last, len(columns) - 1)
+    decision = next(i for i, c in enumerate(columns) if c.field == "decision")
+    ws.data_validation(1, decision, max(last, 1000), decision, {
+        "validate": "list", "source": DECISIONS, "input_title": "核查结论",
+        "input_message": "请选择：属实 / 合理解释 / 核查中", "error_title": "核查结论",
+        "error_message": "只能选择：属实、合理解释、核查中"})
+    until = next(i for i, c in enumerate(columns) if c.field == "suppress_until")
+    ws.data_validation(1, until, max(last, 1000), until, {
+        "validate": "date", "criteria": ">=", "value": datetime(2000, 1, 1),
+        "error_message": "请填写日期，如 2026-12-31"})
+    _print_setup(ws)
+    fields = [c.field for c in columns]
+    present = [f for f in fields if f in rows]
+    for r, record in enumerate(rows[present].itertuples(index=False, name=None), start=1):
+        cells = dict(zip(present, record, strict=True))
+        height = max((_lines(str(cells[c.field]), w) for c, w in zip(columns, widths, strict=True)
+                      if c.kind == "wrap" and isinstance(cells.get(c.field), str)), default=1)
+        ws.set_row(r, LINE_HEIGHT * height + (3 if height > 1 else 0))
+        for c, col in enumerate(columns):
+            _write_cell(ws, fmt, r, c, col, cells.get(col.field))
+    return ws
+
+
+def _write_cell(ws: Worksheet, fmt: dict, r: int, c: int, col: Col, value: object) -> None:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return
+    if col.kind == "date":
+        ws.write_datetime(r, c, datetime.fromisoformat(str(value)[:10]), fmt["date"])
+    elif col.kind == "number":
+        ws.write_number(r, c, int(value), fmt["top"])  # type: ignore[call-overload]
+    else:
+        ws.write_string(r, c, str(value), fmt["wrap"] if col.kind == "wrap" else fmt["top"])
+
+
+def _print_setup(ws: Worksheet) -> None:
+    """Landscape A4, one page wide, the header row on every page, page numbers in the footer."""
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.set_footer("&C第 &P 页，共 &N 页")
