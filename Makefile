@@ -7,7 +7,7 @@ DEMO_DIR ?= demo
 DEMO_DATE ?= 2026-11-20
 DEMO_HOUSEHOLDS ?= 2000
 
-.PHONY: install demo test lint typecheck lock bench clean
+.PHONY: install demo test lint typecheck lock bench clean screenshots
 
 install: $(VENV)/.installed
 
@@ -41,3 +41,6 @@ BENCH_HOUSEHOLDS ?= 400000
 BENCH_SCALES ?= 0.25,0.5,1
 bench: install
 	$(BIN)/python -m bench.run --households $(BENCH_HOUSEHOLDS) --scales $(BENCH_SCALES)
+
+screenshots: install  ## the README's pictures of the demo workbook (after make demo; LibreOffice, poppler)
+	DEMO_DIR=$(DEMO_DIR) DEMO_DATE=$(DEMO_DATE) $(BIN)/python docs/make_screenshots.py
