@@ -29,6 +29,8 @@ def check_size(path: Path, max_file_mb: int) -> None:
 
 def check_zip(path: Path, max_unpacked_mb: int, max_ratio: int) -> None:
     """Refuse an XLSX whose entries would unpack beyond the limits, before unpacking any."""
+    if path.stat().st_size == 0:
+        raise DeliveryError(f"{path.name}: the file is empty")
     try:
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
