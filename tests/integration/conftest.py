@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +23,17 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
         yield server
     finally:
         stop_sshd(server)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def warehouse_config(request: pytest.FixtureRequest, deployment: Callable[..., Path], tmp_path: Path) -> Path:
+    """A generated deployment (400 households) whose warehouse is the embedded SQLite file, or a
+    fresh PostgreSQL database named by a plain ``postgresql://`` URL, as people write it."""
+    path = deployment(tmp_path)
+    if request.param == "postgresql":
+        url = "postgresql://" + request.getfixturevalue("pg_database").split("://", 1)[1]
+        path.write_text(path.read_text("utf-8").replace("sqlite:///warehouse.db", url), "utf-8")
+    return path
 
 
 @pytest.fixture(scope="module")

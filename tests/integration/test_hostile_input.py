@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-import pytest
 from sqlalchemy import text
 
 from safetynet import pipeline
@@ -16,17 +14,9 @@ from safetynet.warehouse.engine import get_engine
 D = date(2026, 11, 20)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def config(request: pytest.FixtureRequest, deployment: Callable[..., Path], tmp_path: Path) -> Path:
-    path = deployment(tmp_path)
-    if request.param == "postgresql":
-        url = "postgresql://" + request.getfixturevalue("pg_database").split("://", 1)[1]
-        path.write_text(path.read_text("utf-8").replace("sqlite:///warehouse.db", url), "utf-8")
-    return path
-
-
-def test_a_nul_byte_quarantines_its_row_not_the_source(config: Path) -> None:
+def test_a_nul_byte_quarantines_its_row_not_the_source(warehouse_config: Path) -> None:
     """On PostgreSQL one NUL failed the whole source (12 files) every run, naming no file."""
+    config = warehouse_config
     path = config.parent / "drop" / "power" / "DL_202609.csv"
     lines = path.read_bytes().decode("gb18030").split("\n")
     fields = lines[5].split(",")
@@ -46,7 +36,8 @@ def test_a_nul_byte_quarantines_its_row_not_the_source(config: Path) -> None:
     assert state == "loaded" and result["quarantined"] >= 2
 
 
-def test_a_zip_bomb_snapshot_is_refused_unread_and_the_last_good_one_stays(config: Path) -> None:
+def test_a_zip_bomb_snapshot_is_refused_unread_and_the_last_good_one_stays(warehouse_config: Path) -> None:
+    config = warehouse_config
     from tests.unit.sources.test_limits import _bomb
 
     pipeline.ingest("property", D, config)
@@ -60,9 +51,10 @@ def test_a_zip_bomb_snapshot_is_refused_unread_and_the_last_good_one_stays(confi
     assert [str(v)[:10] for (v,) in versions] == ["2026-11-20"]
 
 
-def test_the_2022_gb18030_characters_reach_the_extract_as_meant(config: Path) -> None:
+def test_the_2022_gb18030_characters_reach_the_extract_as_meant(warehouse_config: Path) -> None:
     """Each of the 24 two-byte codes GB18030-2022 moved, in an inspectors' GB18030 file, is
     published as the 2022 character (not the private-use one Python's codec gives)."""
+    config = warehouse_config
     import csv
 
     from safetynet.transforms.gb18030 import MOVED_2022
@@ -83,8 +75,9 @@ def test_the_2022_gb18030_characters_reach_the_extract_as_meant(config: Path) ->
     assert row["disposition_note"] == "".join(chr(MOVED_2022[c][1]) for c in sorted(MOVED_2022))
 
 
-def test_a_value_too_long_for_its_column_quarantines_its_row(config: Path) -> None:
+def test_a_value_too_long_for_its_column_quarantines_its_row(warehouse_config: Path) -> None:
     """A 13-character region code failed a PostgreSQL COPY (the whole source) and passed SQLite."""
+    config = warehouse_config
     import sqlite3
 
     with sqlite3.connect(config.parent / "sources" / "civil_affairs.db") as db:

@@ -13,11 +13,9 @@ import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import text
 
 from safetynet import pipeline
@@ -28,17 +26,6 @@ from safetynet.warehouse.engine import get_engine
 
 D = date(2026, 11, 20)
 DAY = timedelta(days=1)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def config(request: pytest.FixtureRequest, deployment: Callable[..., Path], tmp_path: Path) -> Path:
-    """A generated deployment whose warehouse is SQLite or a fresh PostgreSQL database."""
-    path = deployment(tmp_path)
-    if request.param == "postgresql":
-        url = "postgresql://" + request.getfixturevalue("pg_database").split("://", 1)[1]  # as written
-        text_ = path.read_text("utf-8").replace("sqlite:///warehouse.db", url)
-        path.write_text(text_, "utf-8")
-    return path
 
 
 def _wh(config: Path, sql: str, **params: object) -> list[tuple]:
@@ -70,7 +57,9 @@ def _cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=600, check=False)
 
 
-def test_member_corrections_replace_the_household_and_a_future_clock_hides_nothing(config: Path) -> None:
+def test_member_corrections_replace_the_household_and_a_future_clock_hides_nothing(
+        warehouse_config: Path) -> None:
+    config = warehouse_config
     pipeline.run(D, config)
     with _source(config, "civil_affairs") as db:  # an invalid ID in a household of several members
         household, bad_id, good_id = next(
@@ -116,7 +105,8 @@ def test_member_corrections_replace_the_household_and_a_future_clock_hides_nothi
     assert "future" in status.stdout and "2099-01-01" in status.stdout, status.stdout
 
 
-def test_an_emptied_full_read_table_is_refused_until_accepted(config: Path) -> None:
+def test_an_emptied_full_read_table_is_refused_until_accepted(warehouse_config: Path) -> None:
+    config = warehouse_config
     pipeline.run(D, config)
     pipeline.run(D + DAY, config)
     extract = config.parent / "outbox" / (D + DAY).isoformat() / f"mismatches_{D + DAY:%Y%m%d}.csv"
@@ -156,7 +146,8 @@ def test_an_emptied_full_read_table_is_refused_until_accepted(config: Path) -> N
     assert set(pipeline.run(D + 3 * DAY, config)["failed_sources"]) == {"personnel"}
 
 
-def test_a_corrected_staff_record_replaces_the_old_one(config: Path) -> None:
+def test_a_corrected_staff_record_replaces_the_old_one(warehouse_config: Path) -> None:
+    config = warehouse_config
     pipeline.run(D, config)
     r02 = sorted(k for k, s in _cases(config, D).items() if k.startswith("R02:"))[0]
     person = r02.split(":", 1)[1]
@@ -170,7 +161,8 @@ def test_a_corrected_staff_record_replaces_the_old_one(config: Path) -> None:
     assert _wh(config, "SELECT COUNT(*) FROM core_staff WHERE id_norm = :p", p=person) == [(0,)]
 
 
-def test_a_second_run_exits_at_once_naming_the_holder(config: Path) -> None:
+def test_a_second_run_exits_at_once_naming_the_holder(warehouse_config: Path) -> None:
+    config = warehouse_config
     from safetynet.locking import holder_text, run_lock
 
     with run_lock(load_config(config), holder_text("safetynet run --date 2026-11-20")):
@@ -181,9 +173,10 @@ def test_a_second_run_exits_at_once_naming_the_holder(config: Path) -> None:
     assert not (config.parent / "work" / "batches").exists()
 
 
-def test_rows_deleted_at_the_source_leave_the_warehouse(config: Path) -> None:
+def test_rows_deleted_at_the_source_leave_the_warehouse(warehouse_config: Path) -> None:
     """The replica keeps no tombstones: a deleted cremation record (an error withdrawn) must
     resolve its R01 case, and a deleted member row must leave its household."""
+    config = warehouse_config
     pipeline.run(D, config)
     r01 = sorted(k for k in _cases(config, D) if k.startswith("R01:"))[0]
     records = [r for (r,) in _wh(config, "SELECT record_id FROM core_cremation WHERE id_norm = :p",
@@ -208,9 +201,10 @@ def test_rows_deleted_at_the_source_leave_the_warehouse(config: Path) -> None:
     assert removed == {"sa_cremation": gone, "sa_member": 1}
 
 
-def test_a_change_stamped_with_the_watermark_itself_is_still_read(config: Path) -> None:
+def test_a_change_stamped_with_the_watermark_itself_is_still_read(warehouse_config: Path) -> None:
     """The same-timestamp boundary: a row committed after the extraction with exactly the
     watermark's timestamp is read again (the read is inclusive) and applied."""
+    config = warehouse_config
     pipeline.run(D, config)
     ((mark,),) = _wh(config, "SELECT value FROM meta_watermark WHERE table_name = 'sa_household'")
     stamp = json.loads(mark)

@@ -10,25 +10,14 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
-import pytest
 from openpyxl import load_workbook
 
 from safetynet.pipeline import run
 
 D, NEXT = date(2026, 11, 20), date(2026, 11, 21)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def config(request: pytest.FixtureRequest, deployment: Callable[..., Path], tmp_path: Path) -> Path:
-    path = deployment(tmp_path)
-    if request.param == "postgresql":
-        url = "postgresql://" + request.getfixturevalue("pg_database").split("://", 1)[1]
-        path.write_text(path.read_text("utf-8").replace("sqlite:///warehouse.db", url), "utf-8")
-    return path
 
 
 def _extract(config: Path, day: date) -> dict[str, dict[str, str]]:
@@ -37,7 +26,8 @@ def _extract(config: Path, day: date) -> dict[str, dict[str, str]]:
         return {r["case_key"]: r for r in csv.DictReader(fh)}
 
 
-def test_a_filled_workbook_is_applied_and_its_bad_row_reported(config: Path) -> None:
+def test_a_filled_workbook_is_applied_and_its_bad_row_reported(warehouse_config: Path) -> None:
+    config = warehouse_config
     run(D, config)
     name = f"mismatches_{D:%Y%m%d}.xlsx"
     book = load_workbook(config.parent / "outbox" / D.isoformat() / name)
