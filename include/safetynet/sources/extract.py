@@ -31,8 +31,9 @@ from safetynet.sources.database import extract_database
 from safetynet.sources.drops import Delivery, DeliveryError, complete_deliveries
 from safetynet.sources.itemstage import check_unparsed_share, conform_stream, stage_item, stem
 from safetynet.sources.limits import check_size, check_zip
-from safetynet.sources.readers import iter_xlsx, read_text_file
+from safetynet.sources.readers import read_text_file
 from safetynet.sources.specs import DB_SPECS, FILE_SPECS
+from safetynet.sources.xlsx_reader import iter_xlsx
 from safetynet.transport import delivery_folder
 from safetynet.validation.settings import load_settings
 from safetynet.warehouse.engine import get_engine, migrate

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from safetynet.sources.drops import DeliveryError, complete_deliveries
-from safetynet.sources.readers import read_text_file, read_xlsx
+from safetynet.sources.readers import read_text_file
 from safetynet.sources.specs import ELECTRICITY, PROPERTY, WATER
+from safetynet.sources.xlsx_reader import read_xlsx
 
 POWER_HEADER = "户号,户名,证件号码,用电地址,抄表年月,本月电量\n"
 ROW = "E1,张三,,永丰街道1号,202610,12\n"
@@ -141,7 +142,7 @@ def test_water_file_with_a_utf8_bom_reads(tmp_path: Path) -> None:
 
 def test_database_table_columns_must_match_exactly() -> None:
     """Added columns are refused like missing ones; order and case do not matter."""
-    from safetynet.sources.readers import check_table_columns
+    from safetynet.sources.db_readers import check_table_columns
     from safetynet.sources.specs import PERSONNEL
 
     staff = PERSONNEL[0]
