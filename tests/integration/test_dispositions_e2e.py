@@ -29,7 +29,7 @@ D = date(2026, 11, 20)
 PERSON = "361103196001010017"
 BAD = f"dispositions_{PERSON}.csv"  # a file name with an ID number: masked outside the manifest
 GOOD = "dispositions_20261121.csv"
-SECRET = "王五秘密说明"  # the note of the rejected row: stays in the quarantine
+PRIVATE_NOTE = "王五秘密说明"  # the note of the rejected row: stays in the quarantine
 
 
 def _folder(config: Path, day: date) -> Path:
@@ -54,13 +54,13 @@ def test_rejected_files_and_rows_are_reported_and_the_extract_still_publishes(
     explained, confirmed, third = sorted(expected["R09"])[0], *sorted(expected["R08"])[:2]
     run(D, config)
     inbox = config.parent / "inbox"
-    (inbox / BAD).write_text(f"疑点编号,核查结论,核查说明,屏蔽至\n{confirmed},属实,{SECRET},\n",
+    (inbox / BAD).write_text(f"疑点编号,核查结论,核查说明,屏蔽至\n{confirmed},属实,{PRIVATE_NOTE},\n",
                              encoding="utf-8")
     (inbox / GOOD).write_bytes((
         "case_key,outcome,note,suppress_until\n"
         f"{explained},合理解释,户籍系统已更正，待同步,2026年11月22日\n"
         f"{confirmed},属实,\"已移交, 待处理\",\n"
-        f"{third},属实,{SECRET},另一半,\n"
+        f"{third},属实,{PRIVATE_NOTE},另一半,\n"
         "R01:000000000000000000,核查中,,\n").encode("gb18030"))
     day = D + timedelta(1)
     run(day, config)
@@ -106,7 +106,7 @@ def test_rejected_files_and_rows_are_reported_and_the_extract_still_publishes(
         (GOOD, 4, day.isoformat()), (GOOD, 5, day.isoformat())]
     assert all(r["at"] for r in shown["rows_rejected"]) and "拒收行 Rejected rows (2)" in page
     for text_out in (manifest_text, flat, status, page, json.dumps(summary, ensure_ascii=False)):
-        assert SECRET not in text_out and "另一半" not in text_out
+        assert PRIVATE_NOTE not in text_out and "另一半" not in text_out
     for text_out in (status, page):
         assert PERSON not in text_out and "R01:000000000000000000" not in text_out
 

@@ -27,7 +27,7 @@ from tests.unit.rules.conftest import D, Warehouse, pid
 
 A, B = pid("19600101", 1), pid("19700101", 2)
 ALL, R08 = "全部疑点", "R08 一人多户"
-SECRET = "王五秘密说明"  # a note: never in a reason
+NOTE_X = "王五秘密说明"  # a note: never in a reason
 
 
 def workbook(sheets: dict[str, list[list[Any]]]) -> bytes:
@@ -54,19 +54,19 @@ SAMPLE: dict[str, list[list[Any]]] = {
     ALL: [ALL_HEADER,
           [1, "R08", "R08:A", "张三", None, "已移交", "属实"],  # 2: the same on R08's sheet, row 3
           [2, "R08", "R08:B", "李四", datetime(2026, 12, 31), "迁移滞后", "合理解释"],  # 3: and row 2
-          [3, "R08", "R08:C", "王五", None, SECRET, None],  # 4: no outcome: no decision
-          [4, "R08", "R08:D", "赵六", None, SECRET, "作废"],  # 5: unknown outcome
-          [5, "R08", None, "钱七", None, SECRET, "属实"],  # 6: no case key
-          [6, "R08", "R08:E", "孙八", None, SECRET, "核查中"],  # 7: R08's sheet row 4 says 属实
-          [7, "R08", "R08:F", "周九", "明年", SECRET, "合理解释"],  # 8: not a date (R08's row 6 is fine)
+          [3, "R08", "R08:C", "王五", None, NOTE_X, None],  # 4: no outcome: no decision
+          [4, "R08", "R08:D", "赵六", None, NOTE_X, "作废"],  # 5: unknown outcome
+          [5, "R08", None, "钱七", None, NOTE_X, "属实"],  # 6: no case key
+          [6, "R08", "R08:E", "孙八", None, NOTE_X, "核查中"],  # 7: R08's sheet row 4 says 属实
+          [7, "R08", "R08:F", "周九", "明年", NOTE_X, "合理解释"],  # 8: not a date (R08's row 6 is fine)
           [8, "R01", "R01:X", "吴十", None, None, "CONFIRMED"],  # 9: read (unknown to the loader only)
           [9, "R08", "R08:G", "郑一", 20261231, None, " explained "]],  # 10: a number as yyyymmdd
     R08: [RULE_HEADER,
           ["合理解释", "R08:B", "…", "迁移滞后", "2026/12/31"],  # 2: a text date, the same decision
           ["CONFIRMED", "R08:A", "…", "已移交"],  # 3: the code for the label: the same decision
-          ["属实", "R08:E", "…", SECRET],  # 4: conflicts with 全部疑点 row 7
+          ["属实", "R08:E", "…", NOTE_X],  # 4: conflicts with 全部疑点 row 7
           ["核查中", "R08:H", "…", 12345, "2027-01-15"],  # 5: a number as note
-          ["合理解释", "R08:F", "…", SECRET, "2026-12-31"]],  # 6: its other row was rejected
+          ["合理解释", "R08:F", "…", NOTE_X, "2026-12-31"]],  # 6: its other row was rejected
 }
 
 
@@ -88,9 +88,9 @@ def test_a_workbook_gives_decisions_and_rejections_by_sheet_and_row() -> None:
         (4, f"{R08} row 4: {conflict}", "核查结论"),
         (6, f"{R08} row 6: conflicting decisions for this case in sheets {R08} and {ALL}", "核查结论")]
     reasons = " ".join(r.reason for r in rejected)
-    for value in (SECRET, "作废", "明年", "R08:", "孙八"):
+    for value in (NOTE_X, "作废", "明年", "R08:", "孙八"):
         assert value not in reasons
-    assert SECRET in rejected[2].raw  # the row's cells are kept in the quarantine only
+    assert NOTE_X in rejected[2].raw  # the row's cells are kept in the quarantine only
     assert reason_zh(rejected[1].reason).startswith("疑点编号为空")
     assert reason_zh(rejected[2].reason).startswith("同一疑点在多处填写了不同的核查结论")
 
@@ -159,8 +159,8 @@ def test_a_returned_workbook_is_applied_and_its_rejections_name_sheet_and_row(
     (inbox / name).write_bytes(workbook({  # a on 全部疑点 row 2, b on R08's row 2: the same row number
         "汇总": [["汇总"]],
         ALL: [ALL_HEADER, [1, "R08", a, "张三", None, "已移交", "属实"], [2, "R08", b, "李四"]],
-        R08: [RULE_HEADER, ["合理解释", b, "…", SECRET, datetime(2026, 12, 31)],
-              ["属实", a, "…", "已移交"], ["核查中", f"R01:{B}", "…", SECRET]]}))
+        R08: [RULE_HEADER, ["合理解释", b, "…", NOTE_X, datetime(2026, 12, 31)],
+              ["属实", a, "…", "已移交"], ["核查中", f"R01:{B}", "…", NOTE_X]]}))
     (inbox / "dispositions_broken.xlsx").write_bytes(os.urandom(2048))
     (inbox / f"mismatches_{D:%Y%m%d}.csv").write_text("case_key\n", encoding="utf-8")  # not read
     day = D + timedelta(1)
@@ -176,7 +176,7 @@ def test_a_returned_workbook_is_applied_and_its_rejections_name_sheet_and_row(
         {"file": "dispositions_broken.xlsx", "reason": "not a readable XLSX workbook (BadZipFile)"}]
     assert report["rows_rejected"] == [{"file": name, "row": 4, "reason": f"{R08} row 4: unknown case"}]
     assert report["unknown_cases"] == [] and report["suppressed_cases"] == 1
-    assert SECRET not in json.dumps(report, ensure_ascii=False) and SECRET in str(raw)
+    assert NOTE_X not in json.dumps(report, ensure_ascii=False) and NOTE_X in str(raw)
     evaluate_rules(wh.cfg, day)  # seen again: not loaded twice
     with get_engine(wh.cfg.warehouse_url).connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM core_disposition")).scalar() == 2
