@@ -28,9 +28,11 @@ local day it runs on):
   `manifest.json` and publishes the folder `YYYY-MM-DD/` atomically to the
   discipline-inspection office's outbox (`_SUCCESS` is written last).
 
-A deadline alert fires when the morning's extract is not published by
-`SAFETYNET_PUBLISH_BY` (08:30 local): the miss is recorded in `meta_task_failure`
-and mailed. Stale sources are named in the manifest; the report always publishes.
+A deadline alert fires when the scheduled morning run has not published the
+extract by `SAFETYNET_PUBLISH_BY` (08:30 local): the miss is recorded in
+`meta_task_failure` and mailed. Manual re-runs and back-fills carry no deadline
+(trigger with the conf `{"deadline_alert": true}` to have a manual run watched).
+Stale sources are named in the manifest; the report always publishes.
 
 Publishing a date again replaces that folder with byte-identical case files for
 identical inputs. XCom carries counts only, never personal data.

@@ -8,7 +8,8 @@ as separate processes. Then, for a generated deployment:
 
 * ``ingest_electricity`` is triggered; it waits for its marker, loads, and its
   Asset update triggers ``daily_report`` on its own (an Asset-triggered run);
-* ``daily_report`` is triggered for 2026-11-20 and publishes that day's extract;
+* ``daily_report`` is triggered for 2026-11-20 with ``{"deadline_alert": true}`` (a
+  manual run carries the deadline only when asked) and publishes that day's extract;
   its deadline (logical date + 2 h) lies in the past, so the triggerer runs the
   deadline callback, which records the miss in ``meta_task_failure``;
 * ``airflow backfill create`` over two days publishes each day's extract, and
@@ -316,7 +317,8 @@ def test_ingest_then_report_through_celery(stack: Stack) -> None:
         return rows[0][0] if rows else None
 
     asset_run_id = stack.wait("an Asset-triggered daily_report run", asset_run, 180)
-    stack.airflow("dags", "trigger", "daily_report", "--run-id", "celery_report", "--logical-date", LOGICAL)
+    stack.airflow("dags", "trigger", "daily_report", "--run-id", "celery_report", "--logical-date", LOGICAL,
+                  "--conf", json.dumps({"deadline_alert": True}))  # a manual run alerts only when asked
     stack.wait_for_run("daily_report", asset_run_id)
     stack.wait_for_run("daily_report", "celery_report")
 

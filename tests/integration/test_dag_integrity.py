@@ -109,9 +109,8 @@ def test_file_sources_wait_for_their_marker_without_holding_a_slot(dagbag: Any, 
 
 def test_daily_report_shape(dagbag: Any) -> None:
     from airflow.sdk import AssetOrTimeSchedule
-    from airflow.sdk.definitions.deadline import DeadlineReference
 
-    from safetynet.orchestration import alerts
+    from safetynet.orchestration import deadlines
 
     dag = dagbag.dags["daily_report"]
     assert set(dag.task_ids) == {"evaluate", "publish"}
@@ -123,8 +122,9 @@ def test_daily_report_shape(dagbag: Any) -> None:
     assert type(condition).__name__ == "AssetAny", "any one source's update triggers the report"
     assert {a.uri for a in condition.objects} == {f"x-safetynet://warehouse/{s}" for s in INGEST_SOURCES}
     (deadline,) = dag.deadline
-    assert deadline.reference == DeadlineReference.DAGRUN_LOGICAL_DATE
-    assert deadline.callback.path == f"{alerts.__name__}.publish_deadline_missed"
+    # Scheduled runs only (a manual run when its conf asks): see test_deadline_alerts.py.
+    assert isinstance(deadline.reference, deadlines.ScheduledRunDeadline)
+    assert deadline.callback.path == f"{deadlines.__name__}.publish_deadline_missed"
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)

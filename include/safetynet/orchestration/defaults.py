@@ -15,10 +15,9 @@ from typing import Any
 import pendulum
 from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable
 from airflow.sdk.definitions.callback import AsyncCallback
-from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
+from airflow.sdk.definitions.deadline import DeadlineAlert
 
 from safetynet.config import LOCAL_TIMEZONE
-from safetynet.privacy import mask_text
 
 log = logging.getLogger("safetynet.orchestration")
 
@@ -43,21 +42,6 @@ def _retries() -> int:
     """Retries per task: 2, unless :data:`RETRIES_ENV` says otherwise."""
     value = os.environ.get(RETRIES_ENV, "").strip()
     return int(value) if value else 2
-
-
-_MAX_MESSAGE = 300
-
-
-def redact(text: str) -> str:
-    """Mask ID-shaped numbers and cut the text short, so it can go to a task log.
-
-    Task logs are readable by every Viewer and Airflow's secrets masker does not
-    know ID numbers, so exception messages are cleaned before they are logged.
-    """
-    cleaned = mask_text(text)
-    if len(cleaned) > _MAX_MESSAGE:
-        cleaned = cleaned[:_MAX_MESSAGE] + "…"
-    return cleaned
 
 
 def on_failure_callback(context: Mapping[str, Any]) -> None:
@@ -148,15 +132,17 @@ SENSOR_TIMEOUT_ENV = "SAFETYNET_SENSOR_TIMEOUT_HOURS"
 
 
 def publish_deadline() -> DeadlineAlert | None:
-    """A deadline on ``daily_report``: published by ``SAFETYNET_PUBLISH_BY`` (08:30) local time.
+    """A deadline on ``daily_report``'s scheduled runs: published by ``SAFETYNET_PUBLISH_BY`` (08:30).
 
     Measured from the run's logical date (06:30 local for the scheduled run), so
-    the interval is "publish-by minus 06:30". Asset-triggered runs have no logical
-    date and get no deadline; back-fill runs are ignored by the callback. The
-    callback runs in the triggerer and must be importable there (``include/`` is on
-    ``PYTHONPATH`` in every component).
+    the interval is "publish-by minus 06:30". Only scheduled runs carry it: a manual
+    run carries it only when its conf holds ``{"deadline_alert": true}``, a back-fill
+    or Asset-triggered run never (:mod:`safetynet.orchestration.deadlines`, whose
+    reference Airflow finds through ``plugins/safetynet_deadlines.py``). The callback
+    runs in the triggerer and must be importable there (the package is installed, and
+    ``include/`` is on ``PYTHONPATH``, in every component).
     """
-    from safetynet.orchestration.alerts import publish_deadline_missed
+    from safetynet.orchestration.deadlines import ScheduledRunDeadline, publish_deadline_missed
 
     setting = (os.environ.get(PUBLISH_BY_ENV) or "08:30").strip()
     if setting.lower() == "off":
@@ -167,7 +153,7 @@ def publish_deadline() -> DeadlineAlert | None:
     if interval <= timedelta(0):
         raise ValueError(f"{PUBLISH_BY_ENV} must be later than the 06:30 run, got {hours:02d}:{minutes:02d}")
     return DeadlineAlert(
-        reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
+        reference=ScheduledRunDeadline(),
         interval=interval,
         callback=AsyncCallback(publish_deadline_missed),
         name="extract published",

@@ -112,20 +112,45 @@ _CFG_KEYS = {
     "load_examples": "AIRFLOW__CORE__LOAD_EXAMPLES",
 }
 
+HOME_VARIABLE = "${AIRFLOW_HOME}"
+"""How ``airflow.cfg`` names its own folder: Airflow expands environment variables in every
+value it reads from the file, so a path written this way follows ``AIRFLOW_HOME``."""
+
+_UNDER_HOME = {
+    "sql_alchemy_conn": f"sqlite:///{HOME_VARIABLE}/airflow.db",
+    "base_log_folder": f"{HOME_VARIABLE}/logs",
+    "dag_processor_child_process_log_directory": f"{HOME_VARIABLE}/logs/dag_processor",
+}
+"""The settings Airflow's default ``airflow.cfg`` fills with absolute paths inside its home."""
+
+
+def _set_option(text: str, key: str, value: str) -> str:
+    """``text`` with the first ``key = …`` line set to ``value`` (left alone when there is none)."""
+    # Backslashes doubled: re.sub reads them in a replacement as escapes (Windows paths).
+    return re.sub(rf"(?m)^{key} = .*$", f"{key} = {value}".replace("\\", "\\\\"), text, count=1)
+
 
 def pin_airflow_cfg(env: Mapping[str, str]) -> Path:
-    """Write the DAG and plugin folders into ``$AIRFLOW_HOME/airflow.cfg``.
+    """Make ``$AIRFLOW_HOME/airflow.cfg`` portable and point it at this checkout's DAGs and plugins.
 
     Airflow writes its default ``airflow.cfg`` (with fresh secrets) on its first
-    command but ignores the environment when doing so. Pinning the folders there
-    lets a later ``AIRFLOW_HOME=… airflow standalone`` see the same DAGs with no
-    other variables set.
+    command, with absolute paths into its home (the metadata DB, the logs) and with
+    ``dags_folder``/``plugins_folder`` inside it, ignoring the environment. Here every
+    path into the home becomes ``${AIRFLOW_HOME}/…`` (also one written for another
+    folder, e.g. in a demo copied before this existed), so a copy of the folder is
+    self-contained: started with ``AIRFLOW_HOME`` set to the copy (an absolute path: Airflow
+    refuses a relative SQLite path), it uses the copy's database and logs, never the
+    original's. The DAG and plugin folders are the code's, not the data's: they stay
+    the absolute folders of this checkout, so ``AIRFLOW_HOME=… airflow standalone`` sees
+    the same DAGs with no other variables set.
     """
-    cfg = Path(env["AIRFLOW_HOME"]) / "airflow.cfg"
+    home = Path(env["AIRFLOW_HOME"])
+    cfg = home / "airflow.cfg"
     text = cfg.read_text(encoding="utf-8")
+    text = re.sub(rf"{re.escape(str(home))}(?=[/\\\s]|$)", lambda _: HOME_VARIABLE, text, flags=re.M)
+    for key, value in _UNDER_HOME.items():
+        text = _set_option(text, key, value)
     for key, var in _CFG_KEYS.items():
-        line = f"{key} = {env[var]}"
-        # Backslashes doubled: re.sub reads them in a replacement as escapes (Windows paths).
-        text = re.sub(rf"(?m)^{key} = .*$", line.replace("\\", "\\\\"), text, count=1)
+        text = _set_option(text, key, env[var])
     cfg.write_text(text, encoding="utf-8")
     return cfg
