@@ -1,4 +1,4 @@
-# Safety Net Monitor — the two commands: `make demo` and `make test`.
+# Safety Net Monitor — the two commands: `make demo` and `make test` (`make check`: the style gates alone).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +7,7 @@ DEMO_DIR ?= demo
 DEMO_DATE ?= 2026-11-20
 DEMO_HOUSEHOLDS ?= 2000
 
-.PHONY: install demo test lint typecheck lock bench clean screenshots
+.PHONY: install demo test setup check lint typecheck lock bench clean screenshots
 
 install: $(VENV)/.installed
 
@@ -22,11 +22,18 @@ demo: install
 	DEMO_DIR=$(DEMO_DIR) DEMO_DATE=$(DEMO_DATE) DEMO_HOUSEHOLDS=$(DEMO_HOUSEHOLDS) \
 		$(BIN)/python -m safetynet.orchestration.demo
 
-test: install
+# The style gates first (cheap), then the machine (tools/setup-test-services: as root it installs and
+# starts what the suite needs; otherwise it prints what to run), then the suite. CI (.ci/run) runs this.
+test: check setup
 	$(BIN)/python -m pytest
 
+setup:
+	tools/setup-test-services
+
+check: lint typecheck
+
 lint: install
-	$(BIN)/ruff check include dags plugins tests bench
+	$(BIN)/ruff check include dags plugins tests bench docs
 
 typecheck: install
 	$(BIN)/mypy include/safetynet

@@ -33,15 +33,19 @@ SPACED_RUN = re.compile(r"(?<!\d)\d(?:[ \t\u3000]?\d)*[XxＸｘ]?(?![\dXxＸｘ]
 """A run of digits with single inner spaces (``3611 0319 6001 0100 17``): an ID typed in groups."""
 
 
-def mask_text(text: str) -> str:
-    """Mask every ID-shaped number inside a free text (messages, log lines).
+def mask_text(text: str, limit: int | None = None) -> str:
+    """Mask every ID-shaped number inside a free text (messages, log lines, alerts).
 
-    Also an ID written with inner spaces (ASCII, tab or the full-width U+3000, as partners
-    type them): when a run of digits and single spaces holds exactly 15 or 18
-    characters, all but its first 6 and last 4 are masked.
+    The one redaction function: everything for a wider audience than the extract goes
+    through it. Also an ID written with inner spaces (ASCII, tab or the full-width
+    U+3000, as partners type them): when a run of digits and single spaces holds
+    exactly 15 or 18 characters, all but its first 6 and last 4 are masked. With
+    ``limit``, the masked text is cut to that many characters and ``…`` (masked
+    first, so a cut never leaves part of an ID unmasked).
     """
     text = ID_NUMBER.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), text)
-    return SPACED_RUN.sub(_mask_spaced, text)
+    text = SPACED_RUN.sub(_mask_spaced, text)
+    return text if limit is None or len(text) <= limit else text[:limit] + "…"
 
 
 def _mask_spaced(m: re.Match[str]) -> str:

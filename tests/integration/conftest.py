@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -70,6 +72,17 @@ class SmtpSink:
                            "extra": {"disable_ssl": True, "disable_tls": True, "timeout": 10,
                                      "from_email": "safetynet@example.org"}})
 
+    @staticmethod
+    def text(message: Message) -> str:
+        """Subject and readable body of a received alert.
+
+        The SMTP provider's hook sends the body as an HTML part (``<pre>``, escaped) inside
+        ``multipart/mixed``: the text is every leaf part decoded, tags dropped, unescaped.
+        """
+        parts = [p.get_payload(decode=True) for p in message.walk() if not p.is_multipart()]
+        body = "".join(b.decode("utf-8") for b in parts if isinstance(b, bytes))
+        return f"{message['Subject']}\n{html.unescape(re.sub(r'<[^>]+>', '', body))}"
+
     def wait_for(self, count: int, timeout: float = 10) -> list[Message]:
         deadline = time.monotonic() + timeout
         while len(self.messages) < count and time.monotonic() < deadline:
@@ -97,6 +110,28 @@ def smtp_sink(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpSink]:
     controller.start()
     monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", sink.connection())
     monkeypatch.setenv(alerts.EMAIL_TO_ENV, "oncall@example.org, audit@example.org")
+    try:
+        yield sink
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="module")
+def smtp_module() -> Iterator[SmtpSink]:
+    """An SMTP server like :func:`smtp_sink`, for a whole module, set in no environment: tests that
+    start Airflow components pass ``connection()`` to them as ``AIRFLOW_CONN_SMTP_DEFAULT``."""
+    from aiosmtpd.controller import Controller
+    from tests.integration.sftp_server import free_port
+
+    sink = SmtpSink(port=free_port())
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            sink.messages.append(message_from_bytes(envelope.content))
+            return "250 OK"
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=sink.port)
+    controller.start()
     try:
         yield sink
     finally:

@@ -211,7 +211,8 @@ def _per_increment(table: str, columns: list[str], rows: list[tuple[Any, ...]],
 
 # --------------------------------------------------------------------------- published extract
 
-_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+"""A time in a cell: ISO (``2026-11-20T06:11:02``) or as people read it (``2026-11-20 14:11（北京时间）``)."""
 
 
 def published_state(folder: Path) -> dict[str, object]:

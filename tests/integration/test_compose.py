@@ -161,9 +161,11 @@ def test_dockerfile_builds_on_airflow_with_the_lock_and_the_package() -> None:
 def test_image_dependencies_are_locked() -> None:
     """What the stack needs at run time is pinned in requirements.lock (which the image installs)."""
     lock = (REPO / "requirements.lock").read_text(encoding="utf-8")
-    for package in ("apache-airflow", "apache-airflow-providers-celery", "celery", "redis",
-                    "apache-airflow-providers-sftp", "apache-airflow-providers-postgres", "psycopg2-binary"):
+    for package in ("apache-airflow", "apache-airflow-providers-celery", "celery", "redis", "paramiko",
+                    "apache-airflow-providers-smtp", "apache-airflow-providers-postgres", "psycopg2-binary"):
         assert re.search(rf"(?m)^{re.escape(package)}==", lock), f"{package} is not in requirements.lock"
+    for unused in ("apache-airflow-providers-sftp", "apache-airflow-providers-ssh"):  # SFTP is paramiko
+        assert not re.search(rf"(?m)^{re.escape(unused)}==", lock), f"{unused} is locked but never used"
 
 
 def test_auth_manager_is_installed(compose: dict[str, Any]) -> None:

@@ -297,9 +297,7 @@ def test_missing_delivery_is_mailed_once_at_its_cutoff(cutoff_config: Path, smtp
     time.sleep(0.3)
     assert len(smtp_sink.messages) == 1
     mail = smtp_sink.messages[0]
-    body = mail.get_payload(decode=True)
-    assert isinstance(body, bytes)
-    content = f"{mail['Subject']}\n{body.decode('utf-8')}"
+    content = SmtpSink.text(mail)
     assert mail["To"] == "bureau@example.org"
     assert "ingest_water" in mail["Subject"] and "expected delivery missing" in mail["Subject"]
     assert f"water: expected {expected} with its marker {expected}.ok" in content

@@ -8,7 +8,9 @@
   mailed through an SMTP connection to a real local SMTP server (aiosmtpd): the
   message arrives, and no full ID number is in it or in the table.
 * The deadline callback of ``daily_report`` (run by the triggerer) records the
-  miss and mails it; back-fill runs are ignored.
+  miss and mails it for a scheduled run, or a manual run whose conf asks for it;
+  other manual runs, back-fill and Asset-triggered runs are ignored (and get no
+  deadline at all: ``test_deadline_alerts.py`` runs both ways through Airflow).
 * End to end: a bad delivery fails ``ingest_water`` under ``airflow dags test``;
   the task runner's failure callback records it and the alert is delivered.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -84,9 +87,7 @@ def _failure_rows(config: Path) -> list[dict[str, Any]]:
 
 
 def _text(message: Message) -> str:
-    body = message.get_payload(decode=True)
-    assert isinstance(body, bytes)
-    return f"{message['Subject']}\n{body.decode('utf-8')}"
+    return SmtpSink.text(message)
 
 
 # --------------------------------------------------------------------------- sensors
@@ -214,6 +215,7 @@ def test_failure_is_recorded_masked_and_mailed(config: Path, smtp_sink: SmtpSink
     assert "ingest_water.extract failed" in mail["Subject"]
     assert "DeliveryError" in text and MASKED_ID in text
     assert FULL_ID not in mail.as_string()
+    assert re.search(r"At: +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+08:00 \(Asia/Shanghai\)", text), text
 
 
 def test_a_failed_dag_run_is_logged_not_recorded_twice(config: Path, smtp_sink: SmtpSink) -> None:
@@ -242,17 +244,46 @@ def test_no_recipients_means_no_email(config: Path, smtp_sink: SmtpSink,
 
 
 def test_deadline_alert_is_wired_to_an_importable_async_callback() -> None:
+    import importlib.util
     import inspect
 
-    from airflow.sdk.definitions.deadline import DeadlineReference
     from airflow.sdk.module_loading import import_string
+
+    from safetynet.orchestration import deadlines
 
     alert = defaults.publish_deadline()
     assert alert is not None
-    assert alert.reference == DeadlineReference.DAGRUN_LOGICAL_DATE
+    assert isinstance(alert.reference, deadlines.ScheduledRunDeadline)  # scheduled runs only
     assert alert.interval == timedelta(hours=2)  # 06:30 run, published by 08:30
     callback = import_string(alert.callback.path)
-    assert inspect.iscoroutinefunction(callback)
+    assert callback is deadlines.publish_deadline_missed and inspect.iscoroutinefunction(callback)
+    # Airflow finds a custom deadline reference only among the plugins' deadline_references.
+    path = Path(__file__).resolve().parents[2] / "plugins" / "safetynet_deadlines.py"
+    spec = importlib.util.spec_from_file_location("safetynet_deadlines_plugin", path)
+    assert spec is not None and spec.loader is not None
+    plugin = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plugin)
+    assert plugin.SafetyNetDeadlinesPlugin.deadline_references == [deadlines.ScheduledRunDeadline]
+
+
+@pytest.mark.parametrize(("run_type", "conf", "applies"), [
+    ("scheduled", None, True),
+    ("manual", None, False),
+    ("manual", {"deadline_alert": False}, False),
+    ("manual", {"deadline_alert": True}, True),
+    ("manual", {"deadline_alert": "true"}, True),  # the UI's conf form may send text
+    ("asset_triggered", None, False),
+    ("backfill", None, False),
+    ("backfill", {"deadline_alert": True}, False),  # every day of a back-fill lies in the past
+])
+def test_which_runs_carry_the_publish_deadline(run_type: str, conf: dict[str, Any] | None,
+                                               applies: bool) -> None:
+    from airflow.utils.types import DagRunType
+
+    from safetynet.orchestration.deadlines import deadline_applies
+
+    assert deadline_applies(run_type, conf) is applies
+    assert deadline_applies(DagRunType(run_type), conf) is applies
 
 
 def test_publish_by_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -266,12 +297,18 @@ def test_publish_by_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
         defaults.publish_deadline()
 
 
+def _deadline_context(run_type: str, run_id: str, conf: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the triggerer passes the deadline callback: the run as the REST API shows it."""
+    return {"dag_run": {"dag_id": "daily_report", "dag_run_id": run_id, "run_type": run_type,
+                        "logical_date": "2026-11-19T22:30:00Z", "state": "running", "conf": conf or {}},
+            "deadline": {"id": "x", "deadline_time": "2026-11-20T00:30:00Z"}}
+
+
 def test_missed_deadline_is_recorded_and_mailed(config: Path, smtp_sink: SmtpSink) -> None:
-    context = {"dag_run": {"dag_id": "daily_report", "dag_run_id": "scheduled__2026-11-19T22:30:00+00:00",
-                           "run_type": "scheduled", "logical_date": "2026-11-19T22:30:00Z",
-                           "state": "running"},
-               "deadline": {"id": "x", "deadline_time": "2026-11-20T00:30:00Z"}}
-    outcome = asyncio.run(alerts.publish_deadline_missed(context=context))
+    from safetynet.orchestration.deadlines import publish_deadline_missed
+
+    context = _deadline_context("scheduled", "scheduled__2026-11-19T22:30:00+00:00")
+    outcome = asyncio.run(publish_deadline_missed(context=context))
     assert outcome.startswith("recorded and notified")
     (row,) = _failure_rows(config)
     assert (row["dag_id"], row["task_id"], row["error_class"]) == ("daily_report", None, "DeadlineMissed")
@@ -283,6 +320,28 @@ def test_missed_deadline_is_recorded_and_mailed(config: Path, smtp_sink: SmtpSin
     backfill = {**context, "dag_run": {**context["dag_run"], "run_type": "backfill"}}
     assert asyncio.run(alerts.publish_deadline_missed(context=backfill)).startswith("ignored")
     assert len(_failure_rows(config)) == 1
+
+
+def test_a_manual_or_backfill_run_is_not_alerted_unless_asked(config: Path, smtp_sink: SmtpSink) -> None:
+    """The callback records and mails a miss only for a scheduled run, or a manual run that asked."""
+    from safetynet.orchestration.deadlines import publish_deadline_missed
+
+    ignored = [
+        _deadline_context("manual", "rerun_2026-11-21"),  # the re-run of B14: no alert any more
+        _deadline_context("manual", "manual__2026-12-06T10:00:00+00:00", {"deadline_alert": False}),
+        _deadline_context("backfill", "backfill__2026-11-16T22:30:00+00:00", {"deadline_alert": True}),
+        _deadline_context("asset_triggered", "asset_triggered__2026-11-20T01:00:00+00:00"),
+    ]
+    for context in ignored:
+        assert asyncio.run(publish_deadline_missed(context=context)).startswith("ignored"), context
+    time.sleep(0.3)
+    assert _failure_rows(config) == [] and smtp_sink.messages == []
+
+    asked = _deadline_context("manual", "watched_2026-11-20", {"deadline_alert": True})
+    assert asyncio.run(publish_deadline_missed(context=asked)).startswith("recorded and notified")
+    assert [r["run_id"] for r in _failure_rows(config)] == ["watched_2026-11-20"]
+    (mail,) = smtp_sink.wait_for(1)
+    assert "watched_2026-11-20" in mail["Subject"]
 
 
 # --------------------------------------------------------------------------- through Airflow

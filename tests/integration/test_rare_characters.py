@@ -146,7 +146,7 @@ def test_rare_names_reach_warehouse_and_extract_unchanged(config: Path) -> None:
             at = rows[0].index("姓名")
             cells += [r[at] for r in rows[1:] if case_key in r]
     book.close()
-    assert cells == [PERSON]
+    assert cells == [PERSON, PERSON]  # on 全部疑点 and on the rule's own sheet
 
     for path in outbox.iterdir():
         if path.suffix in (".csv", ".json"):

@@ -5,17 +5,20 @@ and the inspectors' disposition files and rows that were rejected.
 so both are found by inspection and used only when present; the sources whose
 last attempt did not load (``meta_source_state``) are shown either way.
 Free text (errors, observed values, reasons) goes through :func:`mask_text`,
-because messages quote the values that failed.
+because messages quote the values that failed. Every time is shown in local time
+(Asia/Shanghai) to the second, with its offset (:func:`safetynet.localtime.local_time`):
+the warehouse keeps naive UTC.
 """
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, inspect, text
 
-from safetynet.dashboard.queries import iso
 from safetynet.dispositions_report import recent_rejections
+from safetynet.localtime import local_time
 from safetynet.privacy import mask_text
 from safetynet.reports.extract import source_freshness
 from safetynet.reports.refusals import pending_refusals
@@ -53,8 +56,8 @@ def sources(conn: Connection) -> list[dict[str, Any]]:
         row = batches.get(name)
         counts = [int(v or 0) for v in row[3:7]] if row else [0, 0, 0, 0]
         out.append({
-            "source": name, "newest_data": fresh["newest_data"], "loaded_at": iso(fresh["loaded_at"]),
-            "last_attempt_at": iso(fresh["last_attempt_at"]), "last_outcome": fresh["last_outcome"],
+            "source": name, "newest_data": fresh["newest_data"], "loaded_at": when(fresh["loaded_at"]),
+            "last_attempt_at": when(fresh["last_attempt_at"]), "last_outcome": fresh["last_outcome"],
             "stale": fresh["stale"], "last_error": short(fresh["last_error"]),
             "batch_id": row[1] if row else None, "items": int(row[2]) if row else 0,
             "rows_read": counts[0], "rows_loaded": counts[1], "rows_quarantined": counts[2],
@@ -66,7 +69,8 @@ def sources(conn: Connection) -> list[dict[str, Any]]:
 
 def refused(conn: Connection) -> list[dict[str, Any]]:
     """Deliveries refused and still pending (file or table named, reason masked), per source."""
-    return [{**r, "reason": short(r["reason"], 240)} for r in pending_refusals(conn)]
+    return [{**r, "reason": short(r["reason"], 240), "refused_at": when(r.get("refused_at"))}
+            for r in pending_refusals(conn)]
 
 
 def quarantine(conn: Connection) -> list[dict[str, Any]]:
@@ -85,10 +89,10 @@ def dispositions(conn: Connection) -> dict[str, Any] | None:
         return None
     found = recent_rejections(conn, FAILURE_LIMIT)
     return {**found,
-            "files_rejected": [{**f, "file": short(f["file"]), "reason": short(f["reason"], 240)}
-                               for f in found["files_rejected"]],
-            "rows_rejected": [{**r, "file": short(r["file"]), "reason": short(r["reason"], 240)}
-                              for r in found["rows_rejected"]]}
+            "files_rejected": [{**f, "file": short(f["file"]), "reason": short(f["reason"], 240),
+                                "at": when(f["at"])} for f in found["files_rejected"]],
+            "rows_rejected": [{**r, "file": short(r["file"]), "reason": short(r["reason"], 240),
+                               "at": when(r["at"])} for r in found["rows_rejected"]]}
 
 
 def _columns(conn: Connection, table: str) -> list[str] | None:
@@ -111,7 +115,8 @@ def validation(conn: Connection) -> dict[str, Any] | None:
     rows = conn.execute(text(
         f"SELECT {', '.join(wanted)} FROM meta_validation WHERE outcome NOT IN ('passed', 'not_judged') "
         f"ORDER BY {order}source, item LIMIT {FAILURE_LIMIT * 5}")).mappings()
-    return {"checked": checked, "failures": [{k: _cell(v) for k, v in r.items()} for r in rows]}
+    return {"checked": checked, "failures": [{k: when(v) if k == "validated_at" else _cell(v)
+                                              for k, v in r.items()} for r in rows]}
 
 
 def task_failures(conn: Connection) -> dict[str, Any] | None:
@@ -131,7 +136,8 @@ def task_failures(conn: Connection) -> dict[str, Any] | None:
     order = f" ORDER BY {stamp} DESC" if stamp else ""
     rows = conn.execute(text(
         f"SELECT {', '.join(shown)} FROM meta_task_failure{order} LIMIT {FAILURE_LIMIT}")).mappings()
-    return {"columns": shown, "rows": [{k: _cell(v) for k, v in r.items()} for r in rows]}
+    return {"columns": shown, "rows": [{k: when(v) if k == stamp else _cell(v) for k, v in r.items()}
+                                       for r in rows]}
 
 
 def failed_sources(conn: Connection) -> list[dict[str, Any]]:
@@ -139,14 +145,22 @@ def failed_sources(conn: Connection) -> list[dict[str, Any]]:
     rows = conn.execute(text(
         "SELECT source, last_attempt_at, last_outcome, last_error FROM meta_source_state "
         "WHERE last_outcome IS NULL OR last_outcome <> 'loaded' ORDER BY last_attempt_at DESC, source"))
-    return [{"source": s, "last_attempt_at": iso(at), "last_outcome": outcome, "last_error": short(err)}
+    return [{"source": s, "last_attempt_at": when(at), "last_outcome": outcome, "last_error": short(err)}
             for s, at, outcome, err in rows]
 
 
+def when(value: Any) -> str | None:
+    """A stored instant (naive UTC, a datetime or SQLite's text with microseconds) as local time
+    to the second with its offset, ``2026-12-07 04:09:28 +08:00``; None stays None."""
+    return local_time(value) or None
+
+
 def _cell(value: Any) -> Any:
-    """A JSON-ready, masked table cell."""
+    """A JSON-ready, masked table cell (a date as ISO text, an instant in local time)."""
     if value is None or isinstance(value, bool | int | float):
         return value
-    if hasattr(value, "isoformat"):
-        return iso(value)
+    if isinstance(value, datetime):
+        return when(value)
+    if isinstance(value, date):
+        return value.isoformat()
     return short(value)

@@ -13,6 +13,7 @@ from typing import Any
 
 from safetynet.dashboard import svg
 from safetynet.dashboard.theme import (
+    COLUMN_LABELS,
     CSS,
     SEVERITY_COLOURS,
     SEVERITY_LABELS,
@@ -37,6 +38,11 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], cls: dict[int, 
     head = "".join(f'<th class="{"n" if styles.get(i) == "n" else ""}">{_header(h)}</th>'
                    for i, h in enumerate(headers))
     return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def headers(columns: Sequence[str]) -> list[str]:
+    """Bilingual headers for stored column names (``failed_at`` → ``失败时间 Failed at``)."""
+    return [COLUMN_LABELS.get(c, c) for c in columns]
 
 
 def _header(label: str) -> str:
@@ -152,7 +158,8 @@ def health_cards(s: dict[str, Any]) -> str:
                         for q in s["quarantine"]], {2: "wrap", 3: "n"}, "无隔离数据 Nothing quarantined")
     tasks = s["task_failures"]
     failed = ('<div class="empty">本仓库未记录任务失败 No task failures recorded here</div>'
-              if tasks is None else table(tasks["columns"], [list(r.values()) for r in tasks["rows"]],
+              if tasks is None else table(headers(tasks["columns"]),
+                                          [list(r.values()) for r in tasks["rows"]],
                                           {len(tasks["columns"]) - 1: "err"}, "无失败任务 No failed tasks"))
     failed += "<h3>失败数据源 Failed sources</h3>" + table(
         ["数据源 Source", "尝试时间 Attempted", "结果 Outcome", "错误 Error"],
@@ -162,7 +169,7 @@ def health_cards(s: dict[str, Any]) -> str:
         checks = '<div class="empty">尚无校验记录 No validation results recorded yet</div>'
     else:
         failures = validation["failures"]
-        checks = table(list(failures[0]) if failures else [], [list(v.values()) for v in failures],
+        checks = table(headers(list(failures[0]) if failures else []), [list(v.values()) for v in failures],
                        {i: "err" for i, k in enumerate(failures[0] if failures else []) if k == "observed"},
                        f"已记录 {validation['checked']:,} 项校验结果，无未通过 "
                        f"None of {validation['checked']:,} recorded results failed")
@@ -178,10 +185,10 @@ def disposition_card(s: dict[str, Any]) -> str:
     if found is None:
         body = '<div class="empty">本仓库未记录反馈处理 No disposition processing recorded here</div>'
     else:
-        files = table(["文件 File", "原因 Reason", "报告日 Report date", "处理时间 Processed (UTC)"],
+        files = table(["文件 File", "原因 Reason", "报告日 Report date", "处理时间 Processed"],
                       [(f["file"], f["reason"], f["report_date"], f["at"]) for f in found["files_rejected"]],
                       {0: "mono", 1: "err"}, "无拒收文件 No rejected files")
-        rows = table(["文件 File", "行 Row", "原因 Reason", "报告日 Report date", "处理时间 Processed (UTC)"],
+        rows = table(["文件 File", "行 Row", "原因 Reason", "报告日 Report date", "处理时间 Processed"],
                      [(r["file"], r["row"], r["reason"], r["report_date"], r["at"])
                       for r in found["rows_rejected"]],
                      {0: "mono", 1: "n", 2: "err"}, "无拒收行 No rejected rows")
@@ -219,5 +226,6 @@ def render(s: dict[str, Any], api_href: str = "api/summary") -> str:
         '<a href="validation">校验结果 Validation</a></div></header>'
         f"<main>{kpis(s)}<div class=\"grid\">{rules}{trend_cards(s)}{towns}{health_cards(s)}"
         f"{disposition_card(s)}{recent_card(s)}</div></main>"
-        "<footer>身份证号仅显示前6位和后4位 · ID numbers show the first 6 and last 4 digits only</footer>"
+        "<footer>身份证号仅显示前6位和后4位 · ID numbers show the first 6 and last 4 digits only<br>"
+        "时间均为北京时间（UTC+8）· Times are Beijing time (UTC+8)</footer>"
         "</body></html>")

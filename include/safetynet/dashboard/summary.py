@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, inspect
 
 from safetynet.dashboard import health, queries
+from safetynet.localtime import local_time
 
 STATUS_ORDER = ("NEW", "OPEN", "RESOLVED")
 UNKNOWN_TOWNSHIP = "未知乡镇 Unknown"
@@ -74,7 +75,7 @@ def _statuses(seen: Counter[str]) -> list[str]:
 
 def build_summary(conn: Connection, deployment: str = "") -> dict[str, Any]:
     """The page's data for the warehouse behind ``conn`` (an empty warehouse gives empty sections)."""
-    now = datetime.now(UTC).replace(microsecond=0).isoformat()
+    now = local_time(datetime.now(UTC))  # local, to the second, with its offset
     out: dict[str, Any] = {"deployment": deployment, "generated_at": now, "report_date": None,
                            "cases": None, "trend": None, "recent_cases": [], "sources": [],
                            "quarantine": [], "validation": None,

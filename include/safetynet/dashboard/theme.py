@@ -13,6 +13,15 @@ STATUS_LABELS = {"NEW": "新增 New", "OPEN": "在办 Open", "RESOLVED": "已解
 SOURCE_LABELS = {"civil_affairs": "民政 Civil affairs", "personnel": "人事 Personnel",
                  "property": "不动产 Property", "electricity": "电力 Electricity", "water": "供水 Water"}
 TOWNSHIP_BAR = "#0ea5e9"
+COLUMN_LABELS = {  # stored column names as table headers (failed runs, validation failures)
+    "failed_at": "失败时间 Failed at", "validated_at": "校验时间 Validated at",
+    "dag_id": "流程 DAG", "task_id": "任务 Task", "run_id": "运行 Run", "try_number": "尝试次数 Try",
+    "error_class": "错误类型 Error", "message": "错误信息 Message",
+    "source": "数据源 Source", "item": "文件/表 Item", "batch_id": "批次 Batch",
+    "expectation": "校验规则 Expectation", "column_name": "列 Column", "outcome": "结果 Outcome",
+    "unexpected_count": "不符行数 Failing rows", "observed": "实际值 Observed",
+}
+"""Bilingual headers for columns read from the warehouse; an unknown column shows its own name."""
 
 CSS = """
 *{box-sizing:border-box}

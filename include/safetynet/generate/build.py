@@ -71,28 +71,28 @@ def build_world(households: int = 2000, seed: int = 7,
     world = World(households, seed, report_date, regions, villages(regions))
     ctx = Ctx(world, seed)
     t = world.tables
-    with stage("generate: civil affairs", households) as st:
+    with stage("generate: civil affairs", households, unit="households") as st:
         hh, mem = civil.random_households(ctx, households)
         allow = civil.random_allowances(ctx, mem, households)
         crem = civil.random_cremations(ctx, hh, mem, allow)
         st.advance(households)
-    with stage("generate: personnel") as st:
+    with stage("generate: personnel", unit="staff, cadre and relative records") as st:
         staff = personnel.random_staff(ctx, hh, mem)
         cadres = personnel.random_cadres(ctx, hh, mem)
         rel, fil = personnel.random_relatives(ctx, hh, mem, staff, cadres)
         st.advance(len(staff) + len(cadres) + len(rel))
-    with stage("generate: property", households * 5) as st:
+    with stage("generate: property", households * 5, unit="property rows") as st:
         prop = property.random_property(ctx, hh, mem, households * 5)
         st.advance(len(prop))
         release_memory()
-    with stage("generate: utilities", households * 4) as st:
+    with stage("generate: utilities", households * 4, unit="utility accounts") as st:
         eacc, n_e = utilities.random_accounts(ctx, hh, mem, 2.5, 0.95, 0.45, "03")
         eread = utilities.random_readings(ctx, eacc, 13, 1300.0, n_e, decimals=False)
         wacc, n_w = utilities.random_accounts(ctx, hh, mem, 1.5, 0.55, 0.3, "20")
         wread = utilities.random_readings(ctx, wacc, 12, 90.0, n_w, decimals=True)
         st.advance(len(eacc) + len(wacc))
         release_memory()
-    with stage("generate: planted cases") as st:
+    with stage("generate: planted cases", unit="planted cases") as st:
         p = Planter(ctx)
         scenarios.plant_all(p, planted_reps(households))
         f = p.frames()
@@ -114,13 +114,13 @@ def build_world(households: int = 2000, seed: int = 7,
         t["water"], world.water_read = sort_accounts(t["water"], world.water_read)
         st.advance(len(p.inventory))
         release_memory()
-    with stage("generate: dirt") as st:
+    with stage("generate: dirt", unit="dirtied values") as st:
         dirt: Counter = Counter()
         render_world(t, np.random.default_rng([seed, 1]), dirt)
         world.dirt = dict(dirt)
         st.advance(sum(dirt.values()))
         release_memory()
-    with stage("generate: reference") as st:
+    with stage("generate: reference", unit="expected cases") as st:
         world.cases = run_reference(world)
         st.advance(sum(len(v) for v in world.cases.values()))
     check_planted(world)

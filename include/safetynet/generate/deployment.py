@@ -26,6 +26,33 @@ from safetynet.progress import stage
 
 PARALLEL_ROWS = 100_000
 
+GENERATED = ("config.yaml", "regions.csv", "expected_cases.json", "sources", "drop", "extras", "templates",
+             "outbox", "inbox")
+"""What :func:`generate_deployment` writes into its folder."""
+RUN_STATE = ("warehouse.db", "warehouse.db-wal", "warehouse.db-shm", "warehouse.db-journal", "work")
+"""What running the generated deployment adds: the embedded warehouse (``sqlite:///warehouse.db``
+with its WAL files) and ``work_dir`` (staged batches, locks, Data Docs, reports, landing)."""
+REPLACED = GENERATED + RUN_STATE
+"""Everything ``safetynet generate --force`` removes from a non-empty folder before generating;
+anything else there (the demo's ``airflow/`` and ``logs/``, a user's own files) is left as it is."""
+
+
+def clear_deployment(out: Path) -> list[str]:
+    """Remove :data:`REPLACED` from ``out`` (files, folders or links); return the names removed."""
+    import shutil
+
+    removed = []
+    for name in REPLACED:
+        path = Path(out) / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+        else:
+            continue
+        removed.append(name)
+    return removed
+
 
 def config_dict() -> dict:
     """The deployment's configuration, paths relative to the config file."""
@@ -72,21 +99,21 @@ def generate_deployment(out: Path, households: int = 2000, seed: int = 7,
     jobs = [(out / "drop/property" / f"BDC_QLR_{d:%Y%m%d}.xlsx", d, newest)
             for d, newest in ((old_d, False), (new_d, True))]
     big = 2 * len(prop) >= PARALLEL_ROWS
-    with stage("generate: property snapshots", 2 * len(prop)) as st:
+    with stage("generate: property snapshots", 2 * len(prop), unit="snapshot rows") as st:
         procs, xdirt = write_snapshots(prop, jobs, seed, parallel=big)
         st.advance(xdirt.pop("_rows", 0))
         dirt.update(xdirt)
-    with stage("generate: source databases") as st:
+    with stage("generate: source databases", unit="database rows") as st:
         counts = write_databases(world, out, dirt)
         st.advance(sum(counts.values()))
-    with stage("generate: utility files") as st:
+    with stage("generate: utility files", unit="meter readings") as st:
         write_utilities(world, out, dirt, on_month=st.advance)
-    with stage("generate: extras") as st:
+    with stage("generate: extras", unit="bad files") as st:
         sample = snapshot_frame(prop.iloc[:1000], new_d, True, seed, Counter())
         lines = write_extras(world, out, sample, dirt)
         st.advance(len(lines))
     if procs:
-        with stage("generate: waiting for property snapshots", 2 * len(prop)) as st:
+        with stage("generate: waiting for property snapshots", 2 * len(prop), unit="snapshot rows") as st:
             xdirt = wait(procs)
             st.advance(xdirt.pop("_rows", 0))
             dirt.update(xdirt)

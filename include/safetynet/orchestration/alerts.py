@@ -23,9 +23,9 @@ Configuration, by environment variable (the same on every Airflow component):
     Comma-separated recipients. Unset: no email (the failure is still logged and
     recorded).
 ``SAFETYNET_SMTP_CONN_ID``
-    The SMTP connection (default ``smtp_default``; Airflow's SMTP connection
-    fields: host, port, login, password, extra ``from_email``, ``disable_ssl``,
-    ``disable_tls``, ``timeout``).
+    The SMTP connection (default ``smtp_default``), used through the SMTP provider's
+    ``SmtpHook``: host, port, login, password, extra ``from_email``, ``disable_ssl``,
+    ``disable_tls``, ``timeout``, ``retry_limit`` (the provider's connection fields).
 ``SAFETYNET_ALERT_NOTIFIERS``
     Comma-separated dotted paths of ``BaseNotifier`` subclasses, each built with
     no arguments and called as ``notify({"safetynet_failure": summary, ...})``.
@@ -39,16 +39,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import smtplib
-import ssl
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from email.message import EmailMessage
+from html import escape
 from typing import Any, cast
 
 from airflow.sdk import BaseNotifier
 
+from safetynet.config import LOCAL_TIMEZONE
+from safetynet.localtime import local_time
 from safetynet.privacy import mask_text
 
 log = logging.getLogger("safetynet.orchestration")
@@ -61,12 +61,6 @@ DEFAULT_NOTIFIERS = "safetynet.orchestration.alerts.EmailNotifier"
 MAX_MESSAGE = 500
 DEADLINE_MISSED = "DeadlineMissed"
 DELIVERY_MISSING = "DeliveryMissing"
-
-
-def redact(text: str, limit: int = MAX_MESSAGE) -> str:
-    """Mask ID-shaped numbers and cut the text short, so it can be logged, stored or mailed."""
-    cleaned = mask_text(text)
-    return cleaned if len(cleaned) <= limit else cleaned[:limit] + "…"
 
 
 @dataclass(frozen=True)
@@ -97,13 +91,17 @@ class FailureSummary:
             f"Run:       {self.run_id or '-'}",
             f"Try:       {self.try_number if self.try_number is not None else '-'}",
             f"Error:     {self.error_class}",
-            f"At (UTC):  {self.failed_at.isoformat(timespec='seconds')}",
+            f"At:        {local_time(self.failed_at)} ({LOCAL_TIMEZONE})",
             "",
             self.message,
             "",
             "Recorded in the warehouse table meta_task_failure. Triage: docs/runbook.md.",
         ]
         return "\n".join(lines)
+
+    def html(self) -> str:
+        """:meth:`body` as the HTML the SMTP provider sends: the same text, escaped, preformatted."""
+        return f'<pre style="font-family:monospace;white-space:pre-wrap">{escape(self.body())}</pre>'
 
 
 def _root_cause(error: BaseException) -> BaseException:
@@ -137,7 +135,7 @@ def summarize_failure(context: Mapping[str, Any]) -> FailureSummary:
         dag_id=str(dag_id), task_id=str(task_id) if task_id else None,
         run_id=str(run_id) if run_id else None,
         try_number=int(try_number) if isinstance(try_number, int) else None,
-        error_class=kind[:128], message=redact(message), failed_at=_now())
+        error_class=kind[:128], message=mask_text(message, MAX_MESSAGE), failed_at=_now())
 
 
 def _now() -> datetime:
@@ -163,12 +161,15 @@ def record_failure(summary: FailureSummary, config_path: str | None = None) -> N
 
 
 class EmailNotifier(BaseNotifier):
-    """Sends a :class:`FailureSummary` as a plain-text email through an SMTP connection.
+    """Sends a :class:`FailureSummary` as an email through the SMTP provider's ``SmtpHook``.
 
     Recipients come from ``to`` or ``SAFETYNET_ALERT_EMAIL_TO``; the connection
     from ``smtp_conn_id`` or ``SAFETYNET_SMTP_CONN_ID`` (default ``smtp_default``),
-    with Airflow's SMTP connection fields. With no recipient it sends nothing.
-    The message holds only the summary (ID numbers masked), never the context.
+    with the provider's SMTP connection fields (SSL unless ``disable_ssl``, else
+    STARTTLS unless ``disable_tls``, login when the connection has one). The sender is
+    the connection's ``from_email``, else its login, else ``safetynet@localhost``.
+    With no recipient it sends nothing. The message holds only the summary (ID
+    numbers masked), never the context.
     """
 
     def __init__(self, to: str | list[str] | None = None, smtp_conn_id: str | None = None) -> None:
@@ -180,54 +181,21 @@ class EmailNotifier(BaseNotifier):
 
     def notify(self, context: Any) -> None:
         """Send the summary in ``context["safetynet_failure"]`` (raises on an SMTP error)."""
+        from airflow.providers.smtp.hooks.smtp import SmtpHook
+
         summary: FailureSummary = context["safetynet_failure"]
         if not self.to:
             log.info("no alert recipients (%s is unset): email not sent", EMAIL_TO_ENV)
             return
-        from safetynet.connections import connection_fields
-
-        conn = connection_fields(self.smtp_conn_id)
-        extra = conn.get("extra") or {}
-        if isinstance(extra, str):
-            import json
-
-            extra = json.loads(extra or "{}")
-        message = EmailMessage()
-        message["Subject"] = summary.subject()
-        message["From"] = str(extra.get("from_email") or conn.get("login") or "safetynet@localhost")
-        message["To"] = ", ".join(self.to)
-        message.set_content(summary.body())
-        _send(message, conn, extra)
+        with SmtpHook(smtp_conn_id=self.smtp_conn_id) as smtp:
+            sender = smtp.from_email or smtp.smtp_user or "safetynet@localhost"
+            smtp.send_email_smtp(to=self.to, from_email=sender, subject=summary.subject(),
+                                 html_content=summary.html())
         log.info("alert mailed to %d recipient(s) via connection %s", len(self.to), self.smtp_conn_id)
 
     async def async_notify(self, context: Any) -> None:
         """As :meth:`notify`, off the event loop (the triggerer runs deadline callbacks)."""
         await asyncio.to_thread(self.notify, context)
-
-
-def _flag(extra: Mapping[str, Any], key: str) -> bool:
-    return str(extra.get(key, "")).lower() in ("true", "1", "yes")
-
-
-def _send(message: EmailMessage, conn: Mapping[str, Any], extra: Mapping[str, Any]) -> None:
-    """Deliver over SMTP like Airflow's SMTP connection: SSL unless ``disable_ssl``, else STARTTLS
-    unless ``disable_tls``; log in when the connection has a login."""
-    host = str(conn.get("host") or "localhost")
-    timeout = float(extra.get("timeout") or 30)
-    use_ssl = not _flag(extra, "disable_ssl")
-    port = int(conn.get("port") or (465 if use_ssl else 25))
-    context = ssl.create_default_context()
-    client: smtplib.SMTP
-    if use_ssl:
-        client = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
-    else:
-        client = smtplib.SMTP(host, port, timeout=timeout)
-    with client:
-        if not use_ssl and not _flag(extra, "disable_tls"):
-            client.starttls(context=context)
-        if conn.get("login") and conn.get("password"):
-            client.login(str(conn["login"]), str(conn["password"]))
-        client.send_message(message)
 
 
 def configured_notifiers() -> list[BaseNotifier]:
@@ -256,7 +224,7 @@ def notify(summary: FailureSummary) -> None:
             notifier.notify(cast(Any, {"safetynet_failure": summary}))
         except Exception as exc:
             log.error("alert via %s failed: %s: %s", type(notifier).__name__, type(exc).__name__,
-                      redact(str(exc), 200))
+                      mask_text(str(exc), 200))
 
 
 # --------------------------------------------------------------------------- entry points
@@ -277,7 +245,7 @@ def handle_task_failure(context: Mapping[str, Any]) -> FailureSummary | None:
         "safetynet failure: dag=%s task=%s run=%s try=%s error=%s: %s",
         summary.dag_id, summary.task_id or "-", summary.run_id or "?",
         summary.try_number if summary.try_number is not None else "-",
-        summary.error_class, redact(summary.message, 300),
+        summary.error_class, mask_text(summary.message, 300),
     )
     if summary.task_id is None:
         return summary
@@ -285,7 +253,7 @@ def handle_task_failure(context: Mapping[str, Any]) -> FailureSummary | None:
         record_failure(summary)
     except Exception as exc:
         log.error("could not record the failure in meta_task_failure: %s: %s",
-                  type(exc).__name__, redact(str(exc), 200))
+                  type(exc).__name__, mask_text(str(exc), 200))
     notify(summary)
     return summary
 
@@ -311,10 +279,10 @@ async def publish_deadline_missed(context: Mapping[str, Any] | None = None, **kw
         run_id=str(run_id) if run_id else None,
         try_number=None,
         error_class=DEADLINE_MISSED,
-        message=redact(
+        message=mask_text(
             f"the extract of run {run_id} (logical date {run.get('logical_date')}) was not "
             f"published by {deadline.get('deadline_time')}; run state: {run.get('state')}. Sources that "
-            "failed are named in the failure alerts and in meta_source_state."),
+            "failed are named in the failure alerts and in meta_source_state.", MAX_MESSAGE),
         failed_at=_now(),
     )
     log.error("safetynet deadline missed: dag=%s run=%s deadline=%s",
@@ -323,7 +291,7 @@ async def publish_deadline_missed(context: Mapping[str, Any] | None = None, **kw
         await asyncio.to_thread(record_failure, summary)
     except Exception as exc:
         log.error("could not record the missed deadline: %s: %s", type(exc).__name__,
-                  redact(str(exc), 200))
+                  mask_text(str(exc), 200))
     await asyncio.to_thread(notify, summary)
     return f"recorded and notified: {summary.subject()}"
 
@@ -359,18 +327,19 @@ def delivery_missing(*, dag_id: str, task_id: str, run_id: str | None, source: s
         summary = FailureSummary(
             dag_id=dag_id, task_id=task_id, run_id=run_id, try_number=None,
             error_class=DELIVERY_MISSING,
-            message=redact(
+            message=mask_text(
                 f"{source}: expected {expected} in {location}; not there at the cut-off "
                 f"{cutoff} (Asia/Shanghai) of {report_date} (deliveries.{source}.expected_by). "
                 "Ask the department whether the file was sent. The ingest keeps waiting until its "
-                "sensor times out and loads the file as soon as it and its .ok marker are there."),
+                "sensor times out and loads the file as soon as it and its .ok marker are there.",
+                MAX_MESSAGE),
             failed_at=_now())
         log.error("safetynet delivery missing: dag=%s run=%s source=%s cut-off=%s",
                   dag_id, run_id or "-", source, cutoff)
         record_failure(summary, config_path)
     except Exception as exc:
         log.error("could not record the missing delivery: %s: %s", type(exc).__name__,
-                  redact(str(exc), 200))
+                  mask_text(str(exc), 200))
         return False
     notify(summary)
     return True

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Connection, func, select, text
 
 from safetynet.config import Config
+from safetynet.localtime import local_iso
 from safetynet.reports.csvsafe import write_safe_csv
 from safetynet.rules.catalog import RULES
 from safetynet.rules.registry import SEVERITY_ORDER
@@ -118,7 +119,7 @@ def write_manifest(path: Path, cfg: Config, d: date, files: list[dict],
     """Write manifest.json as outputs.md lists it, plus the deliveries refused and pending."""
     manifest = {
         "report_date": d.isoformat(),
-        "generated_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "generated_at": local_iso(),  # local time with its offset: 2026-12-07T06:11:02+08:00
         "files": files,
         "sources": freshness,
         "stale_sources": sorted(n for n, f in freshness.items() if f["stale"]),

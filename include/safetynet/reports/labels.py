@@ -6,10 +6,7 @@ decisions use the same words (outcomes come back as these labels).
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
-from safetynet.config import LOCAL_TIMEZONE
+from safetynet.localtime import local_time as shared_local_time
 
 SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
 STATUS_ZH = {"NEW": "新增", "OPEN": "持续", "RESOLVED": "已消除"}
@@ -42,10 +39,6 @@ def threshold_text(key: str, value: object) -> tuple[str, str]:
 
 
 def local_time(iso_utc: str | None) -> str:
-    """A stored UTC time (ISO, naive) as Beijing time, to the minute: ``2026-12-06 05:27（北京时间）``."""
-    if not iso_utc:
-        return ""
-    moment = datetime.fromisoformat(iso_utc)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
-    return moment.astimezone(ZoneInfo(LOCAL_TIMEZONE)).strftime("%Y-%m-%d %H:%M") + "（北京时间）"
+    """A stored UTC time (ISO, naive) as Beijing time, to the minute: ``2026-12-06 05:27（北京时间）``
+    (:func:`safetynet.localtime.local_time`, the one conversion every people-facing time uses)."""
+    return shared_local_time(iso_utc, minutes=True, zone="zh")

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from safetynet.config import load_config
 from safetynet.dispositions_report import recent_rejections
+from safetynet.localtime import local_time
 from safetynet.privacy import mask_text
 from safetynet.reports.extract import SOURCE_NAMES, source_freshness
 from safetynet.reports.refusals import pending_refusals
@@ -20,7 +21,8 @@ DISPOSITION_LINES = 10
 
 
 def status_lines(config_path: str | Path | None = None) -> list[str]:
-    """Human-readable status, one block per source (counts only, no personal data)."""
+    """Human-readable status, one block per source (counts only, no personal data); times are
+    local (Asia/Shanghai) with their offset, ``2026-12-07 04:09:28 +08:00``."""
     cfg = load_config(config_path)
     engine = get_engine(cfg.warehouse_url)
     migrate(engine)
@@ -39,7 +41,7 @@ def status_lines(config_path: str | Path | None = None) -> list[str]:
         f, t = fresh[name], totals.get(name)
         flag = "STALE" if f["stale"] else "ok"
         lines.append(f"{name:<14} {flag:<5} newest={f['newest_data'] or '-'} "
-                     f"loaded_at={f['loaded_at'] or '-'} last={f['last_outcome']}")
+                     f"loaded_at={local_time(f['loaded_at']) or '-'} last={f['last_outcome']}")
         if t is not None:
             lines.append(f"{'':<14} {t.items} items: read={t.read} loaded={t.loaded} "
                          f"quarantined={t.quarantined} duplicates={t.duplicates}")

@@ -120,28 +120,29 @@ def _run_rule(conn: Connection, rule: Rule, params: dict, townships: dict[str, s
     several households shows the address of the household the case names, and a
     case without a household (allowances only) has no address.
     """
-    with stage(f"rule {rule.code}") as st:
+    with stage(f"rule {rule.code}", unit="detail rows") as st:
         frame = pd.read_sql(sql(rule.query), conn, params=params)
         st.advance(len(frame))
-    # pandas' sort is stable: rows of a case and household keep the query's order
-    frame = frame.sort_values(["case_key", "household_id"], na_position="last")
-    cases = []
-    for key, group in groupby(plain_rows(frame), key=itemgetter("case_key")):
-        if key is None:  # a row without a case key belongs to no case
-            continue
-        rows = list(group)
-        head = rows[0]
-        evidence = rule.evidence(rows)
-        cases.append({
-            "case_key": key, "rule_code": rule.code,
-            "township_code": townships.get(str(head["region_code"])),
-            "household_id": head["household_id"],
-            "id_number": head["id_number"], "name": head["name"],
-            "address": head.get("address"),
-            "summary": rule.summary(evidence),
-            "evidence": json.dumps(evidence, ensure_ascii=False, sort_keys=True, default=str),
-            "rule_version": rule.version, "source_snapshot": snapshot,
-        })
+        # pandas' sort is stable: rows of a case and household keep the query's order
+        frame = frame.sort_values(["case_key", "household_id"], na_position="last")
+        cases = []
+        for key, group in groupby(plain_rows(frame), key=itemgetter("case_key")):
+            if key is None:  # a row without a case key belongs to no case
+                continue
+            rows = list(group)
+            head = rows[0]
+            evidence = rule.evidence(rows)
+            cases.append({
+                "case_key": key, "rule_code": rule.code,
+                "township_code": townships.get(str(head["region_code"])),
+                "household_id": head["household_id"],
+                "id_number": head["id_number"], "name": head["name"],
+                "address": head.get("address"),
+                "summary": rule.summary(evidence),
+                "evidence": json.dumps(evidence, ensure_ascii=False, sort_keys=True, default=str),
+                "rule_version": rule.version, "source_snapshot": snapshot,
+            })
+        st.result = f"{len(cases):,} cases from {len(frame):,} detail rows"
     return pd.DataFrame(cases, columns=[c for c in CASE_COLUMNS if c not in ("status", "first_seen")])
 
 

@@ -77,7 +77,7 @@ def extract_database(cfg: Config, source: str, report_date: date, out: Path) -> 
             info.update(group_column=spec.columns[str(spec.replace_group)][0], groups=len(groups))
         else:
             chunks = mark.track(read_db_table(engine, spec, since=since))
-        with stage(f"extract {source}.{spec.name}") as st:
+        with stage(f"extract {source}.{spec.name}", unit="rows read") as st:
             merged, written = conform_stream(cfg, chunks, spec, out / f"{stem(spec.name)}.rows.parquet",
                                              st, first_row=1)
         info.update(watermark=mark.value, future_rows=mark.future, future_max=mark.future_max)

@@ -94,7 +94,7 @@ def _extract_files(cfg: Config, source: str, report_date: date, out: Path) -> li
         if original is not None and original != d.name:
             _record_duplicate(cfg, source, d, original)
             continue
-        with stage(f"extract {source} {d.name}") as st:
+        with stage(f"extract {source} {d.name}", unit="rows read") as st:
             try:
                 check_size(d.path, limits.max_file_mb)
                 if source in SNAPSHOTS:

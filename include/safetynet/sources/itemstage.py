@@ -57,7 +57,10 @@ def conform_stream(cfg: Config, blocks: Iterable[pd.DataFrame], spec: TableSpec,
         clashes = key_clashes(path, spec, seen.keys)
         parts.append(Conformed(pd.DataFrame(), clashes, 0, 0))
         written -= len(clashes)
-    return merge(parts), written
+    merged = merge(parts)
+    st.result = (f"{merged.read:,} rows read: {written:,} staged, {len(merged.quarantine):,} quarantined, "
+                 f"{merged.duplicates:,} duplicates")
+    return merged, written
 
 
 def _empty_like(rows: pd.DataFrame) -> pd.DataFrame:

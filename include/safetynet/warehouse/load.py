@@ -60,7 +60,8 @@ def load_batch(cfg: Config, batch: dict) -> dict:
     sizes: dict[str, int] = {}
     for item in batch["items"]:
         sizes[item["target"]] = sizes.get(item["target"], 0) + item["loaded"]
-    with engine.begin() as conn, stage(f"load {source}") as st, deferred_indexes(conn, sizes):
+    with (engine.begin() as conn, stage(f"load {source}", unit="rows loaded") as st,
+          deferred_indexes(conn, sizes)):
         changed = False
         for item in batch["items"]:
             stem = item["item"].replace("/", "_")

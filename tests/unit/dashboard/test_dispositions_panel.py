@@ -41,9 +41,9 @@ def test_rejected_files_and_rows_are_listed_newest_first_and_masked(scratch: Eng
     s = _summary(scratch)["dispositions"]
     assert s["files_rejected_total"] == 1 and s["rows_rejected_total"] == 1
     assert [(f["file"], f["report_date"], f["at"]) for f in s["files_rejected"]] == [
-        (f"dispositions_{MASKED}.csv", "2026-11-20", "2026-11-20T07:00:01")]
+        (f"dispositions_{MASKED}.csv", "2026-11-20", "2026-11-20 15:00:01 +08:00")]  # UTC kept, local shown
     assert s["rows_rejected"] == [{"file": rows, "row": 3, "reason": "unknown outcome",
-                                   "report_date": "2026-11-20", "at": "2026-11-20T07:00:02"}]
+                                   "report_date": "2026-11-20", "at": "2026-11-20 15:00:02 +08:00"}]
     html = render(_summary(scratch))
     assert f"dispositions_{MASKED}.csv" in html and "拒收文件 Rejected files (1)" in html
     assert PERSON not in html and "张三" not in html and old not in html

@@ -7,9 +7,11 @@ with an ID number inside the free text, and checks both the counts and the maski
 from __future__ import annotations
 
 import json
+import re
 
 from sqlalchemy import Engine, text
 
+from safetynet.dashboard.page import render
 from safetynet.dashboard.summary import build_summary
 
 PERSON = "361103196001010017"
@@ -55,6 +57,10 @@ def test_validation_failures_are_read_only_when_the_table_exists(scratch: Engine
     failures = checks["failures"]
     assert checks["checked"] == 2 and len(failures) == 1 and failures[0]["outcome"] == "quarantined"
     assert failures[0]["unexpected_count"] == 3 and failures[0]["observed"] == f"samples {MASKED}"
+    assert failures[0]["validated_at"] == "2026-11-20 16:00:00 +08:00"
+    html = render(_summary(scratch))
+    card = html[html.index("校验未通过"):]
+    assert "校验时间" in card and "不符行数" in card and "validated_at" not in card
 
 
 def test_failed_sources_are_listed_with_their_masked_error(scratch: Engine) -> None:
@@ -87,3 +93,31 @@ def test_task_failures_are_read_only_when_the_table_exists(scratch: Engine) -> N
     assert [r["task_id"] for r in failures["rows"]] == ["extract", "load"]  # newest first
     assert failures["rows"][0]["message"] == f"bad {MASKED}"
     assert failures["rows"][0]["try_number"] == 1
+    # Stored as naive UTC with microseconds (as SQLite gives it back): shown in local time, to the second
+    assert [r["failed_at"] for r in failures["rows"]] == ["2026-11-20 15:00:00 +08:00",
+                                                          "2026-11-19 15:00:00 +08:00"]
+    html = render(_summary(scratch))
+    card = html[html.index("近期失败"):html.index("失败数据源")]
+    for header in ("失败时间", "Failed at", "流程", "任务", "运行", "尝试次数", "错误类型", "错误信息"):
+        assert header in card, header
+    for raw in ("failed_at", "dag_id", "task_id", "run_id", "try_number", "error_class", ".000000"):
+        assert raw not in card, raw
+    assert "2026-11-20 15:00:00 +08:00" in card
+
+
+def test_every_time_on_the_page_is_local_with_its_zone(scratch: Engine) -> None:
+    """generated_at, loaded_at and the failed sources' attempts: Asia/Shanghai, to the second, +08:00."""
+    with scratch.begin() as conn:
+        conn.execute(text("UPDATE meta_source_state SET last_outcome = 'failed', last_error = 'x', "
+                          "last_attempt_at = '2026-12-06 20:09:28.123456' WHERE source = 'water'"))
+    s = _summary(scratch)
+    local = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+08:00")
+    assert local.fullmatch(s["generated_at"]), s["generated_at"]
+    assert s["failed_sources"][0]["last_attempt_at"] == "2026-12-07 04:09:28 +08:00"
+    for source in s["sources"]:
+        for key in ("loaded_at", "last_attempt_at"):
+            assert source[key] is None or local.fullmatch(source[key]), (source["source"], key, source[key])
+    assert any(source["loaded_at"] for source in s["sources"]), "no source loaded: vacuous"
+    html = render(s)
+    assert "2026-12-07 04:09:28 +08:00" in html and "Times are Beijing time (UTC+8)" in html
+    assert ".123456" not in html and "(UTC)" not in html
