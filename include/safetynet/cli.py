@@ -149,6 +149,9 @@ def _run_source(args: argparse.Namespace) -> int:
         print(f"safetynet: unknown source {source!r}; the sources are {', '.join(SOURCES)}", file=sys.stderr)
         return 2
     cfg = load_config(args.config)
+    if source not in cfg.sources:
+        print(f"safetynet: {source} is not configured in {cfg.path} (sources.{source})", file=sys.stderr)
+        return 2
     try:
         with task_lock(cfg, source, holder_text(f"safetynet run --source {source} --date {d.isoformat()}")):
             done = ingest(source, d, cfg.path)
@@ -207,11 +210,12 @@ def _accept(args: argparse.Namespace) -> int:
 def _roles(args: argparse.Namespace) -> int:
     """Apply the warehouse roles (run as the warehouse's owner: it migrates and grants)."""
     from safetynet.config import load_config
+    from safetynet.rules.catalog import keyed_by_person
     from safetynet.warehouse.engine import get_engine
     from safetynet.warehouse.roles import RolesUnsupported, apply_roles
 
     try:
-        done = apply_roles(get_engine(load_config(args.config).warehouse_url))
+        done = apply_roles(get_engine(load_config(args.config).warehouse_url), keyed_by_person())
     except RolesUnsupported as exc:
         print(f"safetynet: {exc}", file=sys.stderr)
         return 1

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from safetynet.config_schema import Folder, SchemaError, check, overlapping
+from safetynet.sources.declarations import SOURCES
 
 ENV_VAR = "SAFETYNET_CONFIG"
 LOCAL_TIMEZONE = "Asia/Shanghai"  # schedules, report dates, cut-offs and times shown to people
@@ -26,13 +27,22 @@ DEFAULT_RULES: dict[str, Any] = {
     "elderly_allowance_min_age": 80,
     "max_residential_units": 1,
     "non_residential_uses": ["商业", "办公", "工业"],
+    "vehicle_exempt_plate_kinds": ["普通摩托车", "轻便摩托车", "低速车"],
 }
-FILE_SOURCES = ("property", "electricity", "water")
-DB_SOURCES = ("civil_affairs", "personnel")
+FILE_SOURCES = tuple(n for n, s in SOURCES.items() if s.kind == "files")
+DB_SOURCES = tuple(n for n, s in SOURCES.items() if s.kind == "database")
 
 
 class ConfigError(ValueError):
     """The configuration is missing, unreadable or incomplete."""
+
+
+class SourceNotConfigured(ConfigError):
+    """The deployment does not have this source (an optional one left out of ``sources``).
+
+    Its ingest DAG skips instead of failing, and the rules that need it are reported
+    as not evaluated.
+    """
 
 
 @dataclass(frozen=True)
@@ -92,10 +102,10 @@ def load_config(path: str | Path | None = None) -> Config:
             regions_file=_resolve_path(base, raw["regions_file"]),
             warehouse_url=resolve_url(base, raw["warehouse"]),
             work_dir=_resolve_path(base, raw.get("work_dir", "work")),
-            sources={
-                **{name: resolve_url(base, sources[name]["url"]) for name in DB_SOURCES},
-                **{name: resolve_location(base, sources[name]["location"]) for name in FILE_SOURCES},
-            },
+            sources={  # the configured sources, in declaration order (optional ones may be absent)
+                name: resolve_url(base, sources[name]["url"]) if name in DB_SOURCES
+                else resolve_location(base, sources[name]["location"])
+                for name in SOURCES if sources.get(name) is not None},
             outbox=resolve_location(base, raw["outbox"]["location"]),
             inbox=resolve_location(base, raw["inbox"]["location"]),
             rules={**DEFAULT_RULES, **(checked.rules.model_dump(exclude_unset=True) if checked.rules
@@ -104,7 +114,8 @@ def load_config(path: str | Path | None = None) -> Config:
         )
     except (KeyError, TypeError) as exc:
         raise ConfigError(f"{cfg_path}: missing or malformed setting {exc}") from exc
-    places = {**{f"sources.{n}": resolve_location(base, f.location) for n, f in checked.sources
+    given: dict[str, Any] = dict(checked.sources)  # a pydantic model iterates (field, value)
+    places = {**{f"sources.{n}": resolve_location(base, f.location) for n, f in given.items()
                  if isinstance(f, Folder)},
               "inbox": cfg.inbox, "outbox": cfg.outbox, "work_dir": str(cfg.work_dir)}
     if checked.warning_outbox is not None:

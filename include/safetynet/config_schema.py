@@ -13,7 +13,9 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from safetynet.sources.declarations import SOURCES
 
 Share = Annotated[float, Field(ge=0, le=1)]
 Months = Annotated[int, Field(ge=1, le=120)]
@@ -39,15 +41,22 @@ class Folder(_Closed):
     location: Annotated[str, Field(min_length=1)]
 
 
-class Sources(_Closed):
-    civil_affairs: Database
-    personnel: Database
-    property: Folder
-    electricity: Folder
-    water: Folder
-    vehicles: Folder | None = None  # optional sources of the contract (rules need them when built)
-    business: Database | None = None
-    medical: Folder | None = None
+RESERVED_SOURCES = ("medical",)
+"""Sources of the contract not built yet: accepted in the file (and not used), so a deployment
+configured for them is not refused."""
+
+
+def _sources_model() -> type[BaseModel]:
+    """``sources:``: one key per declared source (optional ones may be left out)."""
+    fields: dict[str, Any] = {}
+    for name, source in SOURCES.items():
+        kind: Any = Database if source.kind == "database" else Folder
+        fields[name] = (kind | None, None) if source.optional else (kind, ...)
+    fields.update({name: (Folder | Database | None, None) for name in RESERVED_SOURCES})
+    return create_model("Sources", __base__=_Closed, **fields)
+
+
+Sources = _sources_model()
 
 
 class Rules(_Closed):
@@ -84,7 +93,7 @@ class ConfigFile(_Closed):
     regions_file: Annotated[str, Field(min_length=1)]
     warehouse: Annotated[str, Field(min_length=1)]
     work_dir: str = "work"
-    sources: Sources
+    sources: Sources  # type: ignore[valid-type]
     outbox: Folder
     inbox: Folder
     warning_outbox: Folder | None = None

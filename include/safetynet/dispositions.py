@@ -33,12 +33,10 @@ is never read.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import pandas as pd
 from sqlalchemy import Connection, delete, insert, select, text
 
 from safetynet.config import Config
@@ -47,14 +45,13 @@ from safetynet.dispositions_report import APPLIED, REJECTED, disposition_report,
 from safetynet.dispositions_xlsx import parse_xlsx, unknown_case
 from safetynet.privacy import mask_text
 from safetynet.rules.chain import applies_from
-from safetynet.rules.registry import descriptive_keys
+from safetynet.rules.decisions import evidence_sha
 from safetynet.sources.drops import complete_deliveries
 from safetynet.transport.drop import match_name
 from safetynet.warehouse.audit import record
 from safetynet.warehouse.schema import core_disposition, meta_file, meta_quarantine
 
-__all__ = ["current_decisions", "disposition_report", "evidence_sha", "inbox_files",
-           "load_dispositions", "unknown_rows"]
+__all__ = ["disposition_report", "inbox_files", "load_dispositions", "unknown_rows"]
 
 PATTERN = r"^(?:dispositions_|mismatches_(?=.+\.xlsx$))(.+)\.(?:csv|xlsx)$"
 """``dispositions_*.csv``, ``dispositions_*.xlsx`` and ``mismatches_*.xlsx`` (not the extract's CSV)."""
@@ -168,38 +165,3 @@ def _evidence_sha(conn: Connection, case_key: str, d: date) -> str | None:
         "SELECT evidence FROM mart_case_day WHERE case_key = :k AND report_date <= :d "
         "ORDER BY report_date DESC LIMIT 1"), {"k": case_key, "d": d.isoformat()}).scalar()
     return None if evidence is None else evidence_sha(evidence)
-
-
-def current_decisions(conn: Connection, d: date) -> pd.DataFrame:
-    """The latest decision per known case among those loaded for D or before.
-
-    Latest: loaded for the latest date, then from the latest file name, then the latest row.
-    """
-    rows = pd.read_sql(text(
-        "SELECT case_key, outcome, note, suppress_until, evidence_sha256, file_name, row_number, "
-        "loaded_for FROM core_disposition WHERE known = :t AND loaded_for <= :d"), conn,
-        params={"t": True, "d": d.isoformat()})
-    rows["loaded_for"] = rows["loaded_for"].astype(str).str[:10]
-    rows = rows.sort_values(["case_key", "loaded_for", "file_name", "row_number"])
-    return rows.drop_duplicates("case_key", keep="last").set_index("case_key")
-
-
-def evidence_sha(evidence: str) -> str:
-    """The fingerprint EXPLAINED decisions are compared against.
-
-    The SHA-256 of the evidence JSON without its descriptive keys
-    (``rules.registry.descriptive_keys``: addresses, owners, amounts added for
-    reading), dumped as the engine dumps evidence (sorted keys, UTF-8 text).
-    Evidence without descriptive keys keeps the fingerprint of its text as
-    stored, so decisions taken before those keys existed still hold; text that
-    is not a JSON object is fingerprinted as it is.
-    """
-    try:
-        parsed = json.loads(evidence)
-    except ValueError:
-        parsed = None
-    if isinstance(parsed, dict):
-        dropped = descriptive_keys(parsed)
-        evidence = json.dumps({k: v for k, v in parsed.items() if k not in dropped},
-                              sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(evidence.encode("utf-8")).hexdigest()

@@ -16,8 +16,10 @@ from datetime import date
 from pathlib import Path
 
 from safetynet.config import Config, load_config
+from safetynet.sources.declarations import SOURCES as DECLARED
 
-SOURCES: tuple[str, ...] = ("civil_affairs", "personnel", "property", "electricity", "water")
+SOURCES: tuple[str, ...] = tuple(DECLARED)
+"""Every declared source (``sources.declarations``); a run ingests the configured ones."""
 log = logging.getLogger("safetynet")
 
 
@@ -41,6 +43,11 @@ def extract(source: str, report_date: date | str, config_path: str | Path | None
     from safetynet.sources.extract import extract_source
 
     cfg, d = _setup(report_date, config_path)
+    if source not in cfg.sources:
+        from safetynet.config import SourceNotConfigured
+
+        raise SourceNotConfigured(f"{source} is not configured in {cfg.path} (sources.{source}); "
+                                  "nothing to extract")
     batch = _guarded(cfg, source, extract_source, cfg, source, d)
     return {"source": source, "report_date": d.isoformat(), "path": batch["path"],
             "items": len(batch["items"]), "read": sum(i["read"] for i in batch["items"])}
@@ -82,10 +89,28 @@ def ingest(source: str, report_date: date | str, config_path: str | Path | None 
 
 def evaluate(report_date: date | str, config_path: str | Path | None = None) -> dict:
     """Evaluate every rule as of the report date and update the case table."""
-    from safetynet.rules.engine import evaluate_rules
-
     cfg, d = _setup(report_date, config_path)
-    return evaluate_rules(cfg, d)
+    return evaluate_day(cfg, d)
+
+
+def evaluate_day(cfg: Config, d: date) -> dict:
+    """Load what the rules need besides the sources, then evaluate the rules for ``d``.
+
+    The regions file replaces ``ref_region`` and the inbox's new decision files
+    load into ``core_disposition`` (one transaction); the rules engine then reads
+    only the warehouse.
+    """
+    from safetynet.dispositions import load_dispositions
+    from safetynet.rules.engine import evaluate_rules
+    from safetynet.warehouse.engine import get_engine, migrate
+    from safetynet.warehouse.regions import load_regions
+
+    engine = get_engine(cfg.warehouse_url)
+    migrate(engine)
+    with engine.begin() as conn:
+        load_regions(conn, cfg.regions_file)
+        inbox = load_dispositions(conn, cfg, d)
+    return {**evaluate_rules(cfg, d), "dispositions": inbox}
 
 
 def publish(report_date: date | str, config_path: str | Path | None = None) -> dict:
@@ -115,7 +140,7 @@ def run(report_date: date | str, config_path: str | Path | None = None) -> dict:
     cfg, d = _setup(report_date, config_path)
     with run_lock(cfg, holder_text(f"safetynet run --date {d.isoformat()}")):
         failed = {}
-        for source in SOURCES:
+        for source in cfg.sources:  # the configured ones, in declaration order
             try:
                 ingest(source, d, config_path)
             except Exception as exc:

@@ -537,7 +537,7 @@ def inconsistencies(url: str) -> list[str]:
     """
     from sqlalchemy import create_engine, inspect, text
 
-    from safetynet.sources.specs import DB_SPECS
+    from safetynet.sources.declarations import DB_SPECS
 
     engine = create_engine(url)
     problems = []

@@ -144,3 +144,21 @@ def test_a_bad_source_fails_its_dag_and_the_report_still_publishes_naming_it_sta
     assert (folder / "_SUCCESS").is_file()
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["stale_sources"] == ["water"]
+
+
+def test_an_optional_source_the_deployment_lacks_skips_its_dag(
+    airflow_home: Path, deployment: Callable[..., Path], tmp_path: Path
+) -> None:
+    config = deployment(tmp_path, households=100, seed=7, report_date=REPORT_DATE)
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    for optional in ("vehicles", "business"):
+        settings["sources"].pop(optional, None)
+    config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    env = airflow_environment(config, airflow_home)
+    for dag_id in ("ingest_vehicles", "ingest_business"):
+        log = tmp_path / f"{dag_id}.log"
+        result = run_airflow(["dags", "test", dag_id, DAY], env, log, timeout=900)
+        assert result.returncode == 0, _log_excerpt(log)
+        text = log.read_text(encoding="utf-8", errors="replace")
+        assert "is not configured" in text and "skipped" in text.lower(), _log_excerpt(log)
+        assert "state=failed" not in text.lower()

@@ -22,11 +22,13 @@ from typing import Any
 
 import pytest
 
+from safetynet.sources.declarations import SOURCES
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DAGS_DIR = REPO_ROOT / "dags"
 DAG_FILES = sorted(DAGS_DIR.glob("*.py"))
-INGEST_SOURCES = ("civil_affairs", "personnel", "property", "electricity", "water")
-FILE_SOURCES = ("property", "electricity", "water")
+INGEST_SOURCES = tuple(SOURCES)  # one ingest DAG per declared source
+FILE_SOURCES = tuple(n for n, s in SOURCES.items() if s.kind == "files")
 EXPECTED_DAG_IDS = {f"ingest_{s}" for s in INGEST_SOURCES} | {"daily_report"}
 FORBIDDEN_MODULES = ("pandas", "great_expectations", "sqlalchemy", "psycopg2", "safetynet.pipeline")
 IMPORT_BUDGET_S = 2.0

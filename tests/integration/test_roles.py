@@ -20,6 +20,7 @@ from sqlalchemy import Engine, create_engine, insert, text
 
 from safetynet.cli import main
 from safetynet.privacy import mask_id
+from safetynet.rules.catalog import keyed_by_person
 from safetynet.warehouse import audit
 from safetynet.warehouse.roles import AUDITOR, LOADER, REPORTER, ROLES, apply_roles, reporter_views
 from safetynet.warehouse.schema import core_member, mart_case_day, meta_task_failure
@@ -35,7 +36,7 @@ DENIED = "42501"
 def warehouse(pg_database: str) -> Iterator[Engine]:
     """A warehouse with the roles applied and one member, one case and one audit row in it."""
     engine = create_engine(pg_database)
-    apply_roles(engine)
+    apply_roles(engine, keyed_by_person())
     with engine.begin() as conn:
         conn.execute(insert(core_member).values(household_id="DB1", id_raw=FULL_ID, id_norm=FULL_ID,
                                                 id_birth=date(1960, 1, 1), name=NAME, relation="户主"))
@@ -83,7 +84,7 @@ def test_reporter_reads_masked_views_never_full_ids_or_names(warehouse: Engine) 
     cases = _as(warehouse, REPORTER, "SELECT case_key_masked, id_number_masked, rule_code FROM rpt_case_day")
     assert cases == [(f"R08:{mask_id(FULL_ID)}", mask_id(FULL_ID), "R08")]
     assert _as(warehouse, REPORTER, "SELECT count(*) FROM ref_region") == [(0,)]
-    for view in reporter_views():  # no view shows a full ID or a name, whatever its columns
+    for view in reporter_views(keyed_by_person()):  # no view shows a full ID or a name, whatever its columns
         rows = _as(warehouse, REPORTER, f"SELECT * FROM {view}")
         assert isinstance(rows, list), f"{view}: {rows}"
         assert not [v for row in rows for v in row if FULL_ID in str(v) or NAME in str(v)], view
@@ -126,7 +127,7 @@ def test_reapplying_is_idempotent_and_keeps_the_same_grants(warehouse: Engine) -
               "WHERE grantee = ANY(:r) ORDER BY 1, 2, 3")
     with warehouse.connect() as conn:
         before = conn.execute(text(grants), {"r": list(ROLES)}).all()
-    assert apply_roles(warehouse)
+    assert apply_roles(warehouse, keyed_by_person())
     with warehouse.connect() as conn:
         after = conn.execute(text(grants), {"r": list(ROLES)}).all()
     assert after == before and len(before) > 30

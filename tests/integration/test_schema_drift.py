@@ -26,8 +26,8 @@ from sqlalchemy import inspect, text
 
 from safetynet import pipeline
 from safetynet.config import load_config
+from safetynet.sources.declarations import DB_SPECS
 from safetynet.sources.drops import DeliveryError
-from safetynet.sources.specs import DB_SPECS
 from safetynet.warehouse.engine import get_engine
 
 pytestmark = pytest.mark.integration

@@ -12,6 +12,7 @@ the warehouse keeps naive UTC.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -45,14 +46,14 @@ def short(value: Any, limit: int = 160) -> str | None:
     return mask_text(line if len(line) <= limit else line[: limit - 1] + "…")
 
 
-def sources(conn: Connection) -> list[dict[str, Any]]:
+def sources(conn: Connection, configured: Iterable[str] | None = None) -> list[dict[str, Any]]:
     """Each source's freshness (the extract's own definition) and its last batch's accounting.
 
     ``balanced`` checks the load log's invariant read = loaded + quarantined + duplicates.
     """
     batches = {r[0]: r for r in conn.execute(text(_ACCOUNTING))}
     out = []
-    for name, fresh in source_freshness(conn).items():
+    for name, fresh in source_freshness(conn, configured=configured).items():
         row = batches.get(name)
         counts = [int(v or 0) for v in row[3:7]] if row else [0, 0, 0, 0]
         out.append({

@@ -104,9 +104,12 @@ def case_cards(s: dict[str, Any]) -> tuple[str, str]:
         return card("今日疑点", "Today's cases", '<div class="empty">尚无报告 No report yet</div>', True), ""
     rules = cases["by_rule"]
     rule_chart = svg.bar_chart([(f"{r['rule_code']} {r['name_zh']}", r["cases"],
-                                 SEVERITY_COLOURS.get(r["severity"], "#64748b")) for r in rules],
+                                 SEVERITY_COLOURS.get(r["severity"], "#64748b"))
+                                for r in rules if r.get("evaluated", True)],
                                "今日疑点（按规则）Today's cases by rule")
-    rule_rows = [(r["rule_code"], r["rule_name"], severity(r["severity"]), r["cases"]) for r in rules]
+    rule_rows = [(r["rule_code"], r["rule_name"], severity(r["severity"]),
+                  r["cases"] if r.get("evaluated", True) else "未评估 Not evaluated (source not configured)")
+                 for r in rules]
     towns = cases["by_township"]
     town_chart = svg.bar_chart([(t["township_name"], t["cases"], TOWNSHIP_BAR) for t in towns],
                                "今日疑点（按乡镇）Today's cases by township")

@@ -8,6 +8,7 @@ leak a field the page hides.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,9 @@ def _rules() -> dict[str, Any]:
     return {r.code: r for r in RULES}
 
 
-def case_section(conn: Connection, d: Any) -> dict[str, Any]:
-    """D's cases by rule (every rule, zeros included), township and status."""
+def case_section(conn: Connection, d: Any, configured: Iterable[str] | None = None) -> dict[str, Any]:
+    """D's cases by rule (every rule, zeros included; a rule whose source is not configured is
+    marked not evaluated, never shown as 0 cases), township and status."""
     counts = queries.case_counts(conn, d)
     rules = _rules()
     by_rule: Counter[str] = Counter()
@@ -46,7 +48,9 @@ def case_section(conn: Connection, d: Any) -> dict[str, Any]:
         "by_rule": [{"rule_code": code, "rule_name": rules[code].label if code in rules else code,
                      "name_zh": rules[code].name_zh if code in rules else "",
                      "severity": rules[code].severity if code in rules else None,
-                     "cases": by_rule[code]} for code in codes],
+                     "cases": by_rule[code],
+                     "evaluated": code not in rules or configured is None
+                     or set(rules[code].sources) <= set(configured)} for code in codes],
         "by_township": [{"township_code": code, "township_name": name or UNKNOWN_TOWNSHIP, "cases": n}
                         for (code, name), n in sorted(by_town.items(),
                                                       key=lambda kv: (-kv[1], kv[0][0] or "~"))],
@@ -73,7 +77,8 @@ def _statuses(seen: Counter[str]) -> list[str]:
     return [s for s in STATUS_ORDER if s in seen] + sorted(s for s in seen if s not in STATUS_ORDER)
 
 
-def build_summary(conn: Connection, deployment: str = "") -> dict[str, Any]:
+def build_summary(conn: Connection, deployment: str = "",
+                  configured: Iterable[str] | None = None) -> dict[str, Any]:
     """The page's data for the warehouse behind ``conn`` (an empty warehouse gives empty sections)."""
     now = local_time(datetime.now(UTC))  # local, to the second, with its offset
     out: dict[str, Any] = {"deployment": deployment, "generated_at": now, "report_date": None,
@@ -85,9 +90,9 @@ def build_summary(conn: Connection, deployment: str = "") -> dict[str, Any]:
         return out
     d = queries.latest_report_date(conn)
     if d is not None:
-        out.update(report_date=d.isoformat(), cases=case_section(conn, d),
+        out.update(report_date=d.isoformat(), cases=case_section(conn, d, configured),
                    trend=trend_section(conn, d), recent_cases=queries.recent_cases(conn, d))
-    out.update(sources=health.sources(conn), quarantine=health.quarantine(conn),
+    out.update(sources=health.sources(conn, configured), quarantine=health.quarantine(conn),
                validation=health.validation(conn),
                task_failures=health.task_failures(conn), failed_sources=health.failed_sources(conn),
                dispositions=health.dispositions(conn), refused=health.refused(conn))
@@ -101,4 +106,4 @@ def load_summary(config_path: str | Path | None = None) -> dict[str, Any]:
 
     cfg = load_config(config_path)
     with get_engine(cfg.warehouse_url).connect() as conn:
-        return build_summary(conn, f"{cfg.province}{cfg.city}{cfg.county}")
+        return build_summary(conn, f"{cfg.province}{cfg.city}{cfg.county}", list(cfg.sources))

@@ -6,12 +6,13 @@ response, inside Airflow's iframe and offline.
 
 from __future__ import annotations
 
+from safetynet.sources.declarations import SOURCES
+
 SEVERITY_COLOURS = {"high": "#dc2626", "medium": "#f59e0b", "low": "#64748b"}
 STATUS_COLOURS = {"NEW": "#f59e0b", "OPEN": "#2563eb", "RESOLVED": "#16a34a"}
 SEVERITY_LABELS = {"high": "高 High", "medium": "中 Medium", "low": "低 Low"}
 STATUS_LABELS = {"NEW": "新增 New", "OPEN": "在办 Open", "RESOLVED": "已解决 Resolved"}
-SOURCE_LABELS = {"civil_affairs": "民政 Civil affairs", "personnel": "人事 Personnel",
-                 "property": "不动产 Property", "electricity": "电力 Electricity", "water": "供水 Water"}
+SOURCE_LABELS = {name: f"{s.label_zh} {s.label_en}" for name, s in SOURCES.items()}
 TOWNSHIP_BAR = "#0ea5e9"
 COLUMN_LABELS = {  # stored column names as table headers (failed runs, validation failures)
     "failed_at": "失败时间 Failed at", "validated_at": "校验时间 Validated at",

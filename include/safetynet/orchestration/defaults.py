@@ -18,6 +18,7 @@ from airflow.sdk.definitions.callback import AsyncCallback
 from airflow.sdk.definitions.deadline import DeadlineAlert
 
 from safetynet.config import LOCAL_TIMEZONE
+from safetynet.sources.declarations import SOURCES as DECLARED
 
 log = logging.getLogger("safetynet.orchestration")
 
@@ -100,8 +101,8 @@ def warehouse_asset(source: str) -> Asset:
     return Asset(f"x-safetynet://warehouse/{source}")
 
 
-SOURCES: tuple[str, ...] = ("civil_affairs", "personnel", "property", "electricity", "water")
-"""Every source, each with one ingest DAG and one warehouse Asset."""
+SOURCES: tuple[str, ...] = tuple(DECLARED)
+"""Every declared source (``sources.declarations``), each with one ingest DAG and one warehouse Asset."""
 
 REPORT_CRON = "30 6 * * *"
 """The daily report's morning run (Asia/Shanghai)."""
@@ -160,7 +161,6 @@ def publish_deadline() -> DeadlineAlert | None:
     )
 
 
-_SENSOR_TIMEOUT_HOURS = {"property": 48.0, "electricity": 72.0, "water": 72.0}
 
 
 def delivery_sensor(source: str) -> Any:
@@ -173,7 +173,7 @@ def delivery_sensor(source: str) -> Any:
     from safetynet.orchestration.sensors import DeliveryMarkerSensor
 
     override = os.environ.get(SENSOR_TIMEOUT_ENV, "").strip()
-    hours = float(override) if override else _SENSOR_TIMEOUT_HOURS[source]
+    hours = float(override) if override else DECLARED[source].sensor_timeout_hours
     return DeliveryMarkerSensor(
         task_id="wait_for_delivery",
         source=source,

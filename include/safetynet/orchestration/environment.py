@@ -17,19 +17,13 @@ from pathlib import Path
 
 from safetynet.orchestration.defaults import PUBLISH_BY_ENV, RETRIES_ENV
 from safetynet.orchestration.tasks import CONFIG_ENV
+from safetynet.sources.declarations import SOURCES
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 """The checkout this package is installed from (editable install): holds dags/ and plugins/."""
 
-DAG_IDS: tuple[str, ...] = (
-    "ingest_civil_affairs",
-    "ingest_personnel",
-    "ingest_property",
-    "ingest_electricity",
-    "ingest_water",
-    "daily_report",
-)
-"""Every DAG, in the order one day's run goes: the five ingests, then the report."""
+DAG_IDS: tuple[str, ...] = (*(f"ingest_{name}" for name in SOURCES), "daily_report")
+"""Every DAG, in the order one day's run goes: one ingest per declared source, then the report."""
 
 
 def airflow_environment(

@@ -1,8 +1,9 @@
 """The one shape every ingest DAG has: (wait for the delivery →) extract → validate → load.
 
-Each ``dags/ingest_*.py`` file declares its DAG (id, schedule, documentation,
-house rules) and calls :func:`ingest_tasks` inside it, so the five ingest DAGs
-cannot drift apart and each task still calls exactly one ``safetynet`` function.
+Each ``dags/ingest_*.py`` file is one call of :func:`ingest_dag`, which builds the
+DAG from the source's declaration (schedule, sensor, documentation) around
+:func:`ingest_tasks`, so the ingest DAGs cannot drift apart and each task still
+calls exactly one ``safetynet`` function.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from airflow.sdk import task
 
 from safetynet.orchestration import defaults, tasks
 from safetynet.orchestration.tasks import StepResult
+from safetynet.sources.declarations import SOURCES as DECLARED
 
 
 def ingest_tasks(source: str, *, wait_for_delivery: bool) -> None:
@@ -35,3 +37,36 @@ def ingest_tasks(source: str, *, wait_for_delivery: bool) -> None:
     if wait_for_delivery:
         defaults.delivery_sensor(source) >> batch
     load(validate(batch))  # type: ignore[arg-type]  # TaskFlow resolves the XComArg at run time
+
+
+def ingest_dag(source: str) -> Any:
+    """The ingest DAG ``ingest_<source>``, built from the source's declaration.
+
+    Schedule, delivery sensor (file sources) and documentation come from
+    ``sources.declarations``, so a DAG file is one call and adding a source needs
+    no code here. Called at module level of ``dags/ingest_<source>.py``: it builds
+    the DAG only (nothing is read or connected at parse time).
+    """
+    from airflow.sdk import dag
+
+    declared = DECLARED[source]
+    files = declared.kind == "files"
+    doc = (f"### Ingest: {declared.label_en} ({declared.label_zh})\n\n"
+           f"On the schedule `{declared.schedule}` (Asia/Shanghai) this DAG {declared.doc}, "
+           "validates the batch and loads it into the warehouse in one transaction.\n\n"
+           + ("* **wait_for_delivery** waits (reschedule mode, no worker slot held) for the run's "
+              f"file `{declared.file_name}` and its `.ok` marker, and fails naming the file, the "
+              "period and the location when it does not come in time;\n" if files else "")
+           + "* **extract** stages the new rows; **validate** stops the run on a batch-level failure "
+             "and quarantines bad rows; **load** updates the warehouse and the asset "
+             f"`x-safetynet://warehouse/{source}`.\n"
+             "* XCom carries counts only, never personal data. Re-running a date is safe.\n")
+
+    @dag(dag_id=f"ingest_{source}", schedule=defaults.cron(declared.schedule),
+         start_date=defaults.START_DATE, catchup=False, max_active_runs=1,
+         default_args=defaults.DEFAULT_ARGS, on_failure_callback=defaults.on_failure_callback,
+         tags=defaults.tags("ingest", source), doc_md=doc)
+    def ingest() -> None:
+        ingest_tasks(source, wait_for_delivery=files)
+
+    return ingest()

@@ -5,10 +5,12 @@ last (sources.md, "Completion markers"). The ingest DAGs of those departments
 start with :class:`DeliveryMarkerSensor`, which looks for the delivery the run
 expects:
 
-* electricity, water: the month before the report date (``DL_202610.csv`` for a
-  run on 2026-11-05), delivered monthly;
-* property: a registry snapshot dated within the seven days up to the report
-  date (``BDC_QLR_20261114.xlsx`` … ``BDC_QLR_20261120.xlsx``), delivered weekly.
+* a monthly source (electricity, water): the month before the report date
+  (``DL_202610.csv`` for a run on 2026-11-05);
+* a snapshot source (property, vehicles): a snapshot dated within the seven days
+  up to the report date (``BDC_QLR_20261114.xlsx`` … ``BDC_QLR_20261120.xlsx``).
+
+File names and cadences come from the sources' declarations (``sources.declarations``).
 
 The sensor runs in ``reschedule`` mode: between checks it gives its worker slot
 back. When it times out, the failure names the file, the month or dates and the
@@ -36,10 +38,12 @@ from typing import Any
 
 from airflow.sdk import BaseSensorOperator
 
+from safetynet.sources.declarations import SOURCES
+
 log = logging.getLogger("safetynet.orchestration")
 
 SNAPSHOT_WINDOW_DAYS = 7
-"""A property snapshot counts for a run when dated within this many days up to the report date."""
+"""A snapshot counts for a run when dated within this many days up to the report date."""
 
 
 @dataclass(frozen=True)
@@ -59,9 +63,7 @@ class ExpectedDelivery:
         return f"{files} ({self.source} delivery for {self.period})"
 
 
-_MONTHLY = {"electricity": "DL_{month}.csv", "water": "SS_{month}.txt"}
-_SNAPSHOT = {"property": "BDC_QLR_{day}.xlsx"}
-SOURCES_WITH_MARKERS: tuple[str, ...] = (*_SNAPSHOT, *_MONTHLY)
+SOURCES_WITH_MARKERS: tuple[str, ...] = tuple(n for n, s in SOURCES.items() if s.kind == "files")
 
 
 def previous_month(day: date) -> date:
@@ -71,13 +73,15 @@ def previous_month(day: date) -> date:
 
 def expected_delivery(source: str, report_date: date) -> ExpectedDelivery:
     """The delivery a run for ``report_date`` waits for (see the module docstring)."""
-    if source in _MONTHLY:
+    declared = SOURCES.get(source)
+    template = declared.file_name if declared else None
+    if declared and template and declared.cadence == "monthly":
         month = previous_month(report_date)
-        name = _MONTHLY[source].format(month=f"{month:%Y%m}")
+        name = template.format(tag=f"{month:%Y%m}")
         return ExpectedDelivery(source, (name,), f"{month:%Y-%m}")
-    if source in _SNAPSHOT:
+    if declared and template and declared.cadence == "snapshot":
         days = [report_date - timedelta(days=n) for n in range(SNAPSHOT_WINDOW_DAYS - 1, -1, -1)]
-        names = tuple(_SNAPSHOT[source].format(day=f"{d:%Y%m%d}") for d in days)
+        names = tuple(template.format(tag=f"{d:%Y%m%d}") for d in days)
         return ExpectedDelivery(source, names, f"{days[0].isoformat()}..{days[-1].isoformat()}")
     raise ValueError(f"source {source!r} has no file deliveries; expected one of {SOURCES_WITH_MARKERS}")
 
@@ -86,9 +90,9 @@ def past_cutoff(report_date: date, cutoff: str, now: datetime | None = None) -> 
     """True once local time (Asia/Shanghai) is at or after ``cutoff`` ("HH:MM") on ``report_date``."""
     from zoneinfo import ZoneInfo
 
-    from safetynet.orchestration.defaults import TIMEZONE
+    from safetynet.config import LOCAL_TIMEZONE
 
-    zone = ZoneInfo(TIMEZONE)
+    zone = ZoneInfo(LOCAL_TIMEZONE)
     hours, minutes = (int(x) for x in cutoff.split(":"))
     due = datetime.combine(report_date, time(hours, minutes), tzinfo=zone)
     return (now or datetime.now(zone)) >= due
@@ -142,6 +146,11 @@ class DeliveryMarkerSensor(BaseSensorOperator):
         day = report_date_of(context)
         expected = expected_delivery(self.source, day)
         cfg = load_config(config_path())
+        if self.source not in cfg.sources:  # an optional source this deployment does not have
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            raise AirflowSkipException(f"{self.source} is not configured in {cfg.path} "
+                                       f"(sources.{self.source}); nothing to wait for")
         location = cfg.sources[self.source]
         self._waiting_for = f"{expected.describe()} in {location}"
         try:

@@ -25,7 +25,7 @@ from datetime import date, datetime
 from typing import Any, ParamSpec
 from zoneinfo import ZoneInfo
 
-from safetynet.orchestration.defaults import TIMEZONE
+from safetynet.config import LOCAL_TIMEZONE
 
 CONFIG_ENV = "SAFETYNET_CONFIG"
 PERMANENT = frozenset({"DeliveryError", "BatchRejected", "ConfigError", "PublishError"})
@@ -53,7 +53,7 @@ def report_date(logical_date: datetime | None, run_after: datetime | None = None
     if when is None:
         raise ValueError("this DAG run has neither a logical date nor a run-after time, so it has "
                          "no report date")
-    return when.astimezone(ZoneInfo(TIMEZONE)).date()
+    return when.astimezone(ZoneInfo(LOCAL_TIMEZONE)).date()
 
 
 def report_date_of(context: Mapping[str, Any]) -> date:
@@ -118,12 +118,22 @@ def _fail_fast(step: Callable[P, StepResult]) -> Callable[P, StepResult]:
 
 @_fail_fast
 def extract(source: str, logical_date: datetime | None, dag_run: Any = None) -> StepResult:
-    """Stage the source's new deliveries as one batch."""
+    """Stage the source's new deliveries as one batch.
+
+    A source the deployment does not configure (an optional registry) skips the
+    task, and with it validate and load: the DAG shows skipped, not failed.
+    """
     from safetynet import pipeline
+    from safetynet.config import SourceNotConfigured
 
     day = _report_date(logical_date, dag_run)
-    with _locked(source, "extract", day, dag_run):
-        return pipeline.extract(source, day, config_path())
+    try:
+        with _locked(source, "extract", day, dag_run):
+            return pipeline.extract(source, day, config_path())
+    except SourceNotConfigured as exc:  # an optional source this deployment does not have
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        raise AirflowSkipException(str(exc)) from None
 
 
 @_fail_fast

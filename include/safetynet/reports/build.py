@@ -21,6 +21,7 @@ from safetynet.reports.extract import (
 from safetynet.reports.monitoring import monitoring_frame, write_monitoring_csv
 from safetynet.reports.refusals import pending_refusals
 from safetynet.reports.workbook import write_workbook
+from safetynet.rules.engine import not_evaluated
 from safetynet.warehouse.engine import get_engine, migrate
 
 
@@ -38,7 +39,7 @@ def build_reports(cfg: Config, d: date, staged: Path) -> dict:
         # workbook (pure Python): at city scale each takes seconds.
         monitoring_job = pool.submit(_monitoring, engine, d)
         cases = case_frame(conn, d)
-        freshness = source_freshness(conn, d)  # what is in force for D, so a back-fill shows its own
+        freshness = source_freshness(conn, d, cfg.sources)  # in force for D: a back-fill shows its own
         dispositions = disposition_report(conn, d)  # files and rows rejected, for manifest and workbook
         refused = pending_refusals(conn)
         stamp = d.strftime("%Y%m%d")
@@ -47,7 +48,8 @@ def build_reports(cfg: Config, d: date, staged: Path) -> dict:
         mon_path = staged / f"monitoring_{stamp}.csv"
         files = [file_entry(csv_path, write_case_csv(cases, csv_path)),
                  file_entry(xlsx_path, write_workbook(xlsx_path, d, cases, freshness, cfg.rules,
-                                                      dispositions=dispositions, refused=refused)),
+                                                      dispositions=dispositions, refused=refused,
+                                                      not_evaluated=not_evaluated(cfg))),
                  file_entry(mon_path, write_monitoring_csv(monitoring_job.result(), mon_path))]
     write_manifest(staged / "manifest.json", cfg, d, files, freshness, cases, dispositions, refused)
     stale = sorted(n for n, f in freshness.items() if f["stale"])

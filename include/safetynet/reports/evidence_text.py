@@ -32,7 +32,7 @@ UNKNOWN = "不详"
 
 
 def evidence_lines(rule_code: str, evidence: dict) -> list[str]:
-    """One short Chinese line per fact of a case's evidence (rule ``R01``…``R10``).
+    """One short Chinese line per fact of a case's evidence (rule ``R01``…``R12``).
 
     The rule's own facts come first, then how the person was linked, the monthly
     amount and the benefit start. An unknown rule code gives only those last lines.
@@ -225,9 +225,31 @@ def _r10(ev: dict) -> list[str]:
             *(f"享受津补贴：{_kind(kinds.get(a, 'ELDERLY'))}（编号{a}）" for a in ev.get("allowances") or [])]
 
 
+ENTITY_KINDS = {"ENTERPRISE": "企业", "INDIVIDUAL": "个体工商户", "COOPERATIVE": "农民专业合作社"}
+ROLES = {"LEGAL_REP": "法定代表人", "OPERATOR": "经营者", "SHAREHOLDER": "股东", "DIRECTOR": "董事",
+         "SUPERVISOR": "监事"}
+
+
+def _r11(ev: dict) -> list[str]:
+    return [f"机动车：{_text(v.get('plate_no'))}（{_text(v.get('plate_kind'))}，"
+            f"{_text(v.get('vehicle_type'))}），初次登记{_date(v.get('first_registered_on'))}，"
+            f"状态{_text(v.get('status'))}" for v in ev.get("vehicles") or []]
+
+
+def _r12(ev: dict) -> list[str]:
+    lines = []
+    for e in ev.get("entities") or []:
+        share = f"，持股{_number(e.get('share_pct'))}%" if e.get("share_pct") is not None else ""
+        lines.append(f"市场主体：{_text(e.get('entity_name'))}（{_code(ENTITY_KINDS, e.get('entity_kind'))}，"
+                     f"统一社会信用代码{_text(e.get('credit_code'))}，成立于{_date(e.get('established_on'))}），"
+                     f"担任{_code(ROLES, e.get('role'))}{share}，"
+                     f"任职{_span(e.get('from_on'), e.get('to_on'))}")
+    return lines
+
+
 _RULE_LINES: dict[str, Callable[[dict], list[str]]] = {
     "R01": _r01, "R02": _r02, "R03": _r03, "R04": _r04, "R05": _r05,
-    "R06": _utility, "R07": _utility, "R08": _r08, "R09": _r09, "R10": _r10,
+    "R06": _utility, "R07": _utility, "R08": _r08, "R09": _r09, "R10": _r10, "R11": _r11, "R12": _r12,
 }
 
 

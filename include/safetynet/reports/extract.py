@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from safetynet.localtime import local_iso
 from safetynet.reports.csvsafe import write_safe_csv
 from safetynet.rules.catalog import RULES
 from safetynet.rules.registry import SEVERITY_ORDER
-from safetynet.sources.specs import FILE_SPECS
+from safetynet.sources.declarations import FILE_SPECS, SOURCES
 from safetynet.transport.drop import match_name
 from safetynet.warehouse.schema import meta_file, meta_load_log, meta_source_state, ref_region
 
@@ -27,7 +28,7 @@ EXTRACT_COLUMNS = ["case_key", "rule_code", "rule_name", "severity", "status", "
                    "report_date", "township_code", "township_name", "household_id", "id_number",
                    "name", "address", "summary", "evidence", "disposition", "disposition_note",
                    "rule_version", "source_snapshot"]
-SOURCE_NAMES = ("civil_affairs", "personnel", "property", "electricity", "water")
+SOURCE_NAMES = tuple(SOURCES)
 
 
 def case_frame(conn: Connection, d: date) -> pd.DataFrame:
@@ -52,7 +53,8 @@ def write_case_csv(cases: pd.DataFrame, path: Path) -> int:
     return write_safe_csv(cases, path)
 
 
-def source_freshness(conn: Connection, d: date | None = None) -> dict[str, dict]:
+def source_freshness(conn: Connection, d: date | None = None,
+                     configured: Iterable[str] | None = None) -> dict[str, dict]:
     """Each source's newest data in force for D, when it was loaded, and whether it is stale.
 
     For a file source, the newest loaded delivery in force for D (a snapshot dated
@@ -60,7 +62,9 @@ def source_freshness(conn: Connection, d: date | None = None) -> dict[str, dict]
     database source, the state as extracted. Without D, the newest overall. A source
     is stale when its last attempt failed or it never loaded. ``future_rows``
     counts rows of the last load dated after its extraction cut-off (a source clock
-    ahead: loaded, but they never move the watermark).
+    ahead: loaded, but they never move the watermark). Only the ``configured``
+    sources are listed (every declared one without it): an optional source a
+    deployment does not have is neither fresh nor stale, its rules are not evaluated.
     """
     states = {r["source"]: r for r in conn.execute(select(meta_source_state)).mappings()}
     in_force = _files_in_force(conn, d)
@@ -68,7 +72,7 @@ def source_freshness(conn: Connection, d: date | None = None) -> dict[str, dict]
         meta_load_log.c.source, func.sum(meta_load_log.c.future_rows),
         func.max(meta_load_log.c.future_max)).group_by(meta_load_log.c.source))}
     out = {}
-    for name in SOURCE_NAMES:
+    for name in configured if configured is not None else SOURCE_NAMES:
         s = states.get(name)
         stale = s is None or s["last_outcome"] != "loaded"
         newest, loaded_at = (s["newest_data"], s["loaded_at"]) if s else (None, None)
@@ -125,7 +129,9 @@ def write_manifest(path: Path, cfg: Config, d: date, files: list[dict],
         "stale_sources": sorted(n for n, f in freshness.items() if f["stale"]),
         "refused": refused or [],
         "rules": [{"code": r.code, "name": r.label, "severity": r.severity,
-                   "subject": r.subject, "version": r.version} for r in RULES],
+                   "subject": r.subject, "version": r.version,
+                   "evaluated": set(r.sources) <= set(cfg.sources),
+                   "not_configured": [s for s in r.sources if s not in cfg.sources]} for r in RULES],
         "thresholds": cfg.rules,
         "cases_by_status": {k: int(v) for k, v in cases["status"].value_counts().sort_index().items()},
         "cases_by_rule": {k: int(v) for k, v in cases["rule_code"].value_counts().sort_index().items()},

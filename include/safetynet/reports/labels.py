@@ -7,13 +7,12 @@ decisions use the same words (outcomes come back as these labels).
 from __future__ import annotations
 
 from safetynet.localtime import local_time as shared_local_time
+from safetynet.sources.declarations import SOURCES
 
 SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
 STATUS_ZH = {"NEW": "新增", "OPEN": "持续", "RESOLVED": "已消除"}
 OUTCOME_ZH = {"CONFIRMED": "属实", "EXPLAINED": "合理解释", "UNDER_REVIEW": "核查中"}
-SOURCE_ZH = {"civil_affairs": "社会救助系统", "personnel": "组织人事系统", "property": "不动产登记",
-             "electricity": "供电公司", "water": "自来水公司", "vehicles": "机动车登记",
-             "business": "市场主体登记", "medical": "医保结算"}
+SOURCE_ZH = {name: source.label_zh for name, source in SOURCES.items()}
 THRESHOLD_ZH = {  # configuration key -> (what it is, unit)
     "electricity_high_kwh": ("用电量异常偏高的月均阈值", "千瓦时"),
     "utility_window_months": ("用电、用水比对的最近月数", "个月"),

@@ -11,7 +11,7 @@ from safetynet.config import load_config
 from safetynet.dispositions_report import recent_rejections
 from safetynet.localtime import local_time
 from safetynet.privacy import mask_text
-from safetynet.reports.extract import SOURCE_NAMES, source_freshness
+from safetynet.reports.extract import source_freshness
 from safetynet.reports.refusals import pending_refusals
 from safetynet.warehouse.engine import get_engine, migrate
 from safetynet.warehouse.schema import meta_load_log
@@ -28,7 +28,7 @@ def status_lines(config_path: str | Path | None = None) -> list[str]:
     migrate(engine)
     log = meta_load_log.c
     with engine.connect() as conn:
-        fresh = source_freshness(conn)
+        fresh = source_freshness(conn, configured=cfg.sources)
         totals = {r.source: r for r in conn.execute(select(
             log.source, func.count().label("items"), func.sum(log.rows_read).label("read"),
             func.sum(log.rows_loaded).label("loaded"),
@@ -37,7 +37,7 @@ def status_lines(config_path: str | Path | None = None) -> list[str]:
         rejections = recent_rejections(conn, DISPOSITION_LINES)
         refused = pending_refusals(conn)
     lines = [f"warehouse: {engine.url.render_as_string(hide_password=True)}"]
-    for name in SOURCE_NAMES:
+    for name in cfg.sources:
         f, t = fresh[name], totals.get(name)
         flag = "STALE" if f["stale"] else "ok"
         lines.append(f"{name:<14} {flag:<5} newest={f['newest_data'] or '-'} "

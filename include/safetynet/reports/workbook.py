@@ -26,17 +26,20 @@ ALL_SHEET = "全部疑点"
 
 def write_workbook(path: Path, d: date, cases: pd.DataFrame, freshness: dict[str, dict],
                    thresholds: dict, *, dispositions: dict | None = None,
-                   refused: list[dict] | None = None) -> int:
+                   refused: list[dict] | None = None,
+                   not_evaluated: dict[str, list[str]] | None = None) -> int:
     """Write the workbook for D; return the number of case rows written.
 
     ``dispositions`` is :func:`safetynet.dispositions.disposition_report` for D and
-    ``refused`` the pending refusals, both listed on the summary sheet.
+    ``refused`` the pending refusals, both listed on the summary sheet, as are the rules
+    ``not_evaluated`` (rule -> the sources the deployment lacks).
     """
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
                                          "strings_to_formulas": False, "strings_to_urls": False})
     wb.set_properties({"title": f"每日疑点清单 {d.isoformat()}", "created": datetime(d.year, d.month, d.day)})
     fmt = formats(wb)
-    write_summary(wb, fmt, d, cases, freshness, thresholds, dispositions, refused or [])
+    write_summary(wb, fmt, d, cases, freshness, thresholds, dispositions, refused or [],
+                  not_evaluated or {})
     people = people_frame(cases, d)
     for part, start in enumerate(range(0, max(len(people), 1), MAX_ROWS)):
         name = ALL_SHEET + (f"（{part + 1}）" if part else "")

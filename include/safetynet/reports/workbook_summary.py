@@ -28,7 +28,7 @@ GUIDE = ("所列均为待核实的线索，不是认定结论。请在“全部�
 
 def write_summary(wb: xlsxwriter.Workbook, fmt: dict, d: date, cases: pd.DataFrame,
                   freshness: dict[str, dict], thresholds: dict, dispositions: dict | None,
-                  refused: list[dict]) -> Worksheet:
+                  refused: list[dict], not_evaluated: dict[str, list[str]] | None = None) -> Worksheet:
     """The 汇总 sheet, first in the workbook."""
     ws = wb.add_worksheet("汇总")
     ws.set_column(0, 0, 24)
@@ -39,7 +39,13 @@ def write_summary(wb: xlsxwriter.Workbook, fmt: dict, d: date, cases: pd.DataFra
     ws.fit_to_pages(1, 0)
     _line(ws, fmt, 0, [(f"每日疑点清单 {d.isoformat()}", LAST + 1)], "title", 1.6)
     _line(ws, fmt, 1, [(GUIDE, LAST + 1)], "wrap", 3)
-    row = _townships(ws, fmt, 3, cases)
+    skipped = not_evaluated or {}
+    row = _townships(ws, fmt, 3, cases, skipped)
+    if skipped:
+        row += 1
+        _line(ws, fmt, row, [("未评估的规则（部署未配置所需数据源，不是没有疑点）：" + "；".join(
+            f"{code}（缺少{'、'.join(SOURCE_ZH.get(s, s) for s in missing)}）"
+            for code, missing in sorted(skipped.items())), LAST + 1)], "wrap", 2)
     row = _statuses(ws, fmt, row + 2, cases)
     row = _sources(ws, fmt, row + 2, freshness, refused)
     row = _thresholds(ws, fmt, row + 2, thresholds)
@@ -66,21 +72,22 @@ def _line(ws: Worksheet, fmt: dict, row: int, cells: list[Cell], style: str | No
         col += span
 
 
-def _townships(ws: Worksheet, fmt: dict, row: int, cases: pd.DataFrame) -> int:
+def _townships(ws: Worksheet, fmt: dict, row: int, cases: pd.DataFrame, skipped: dict) -> int:
     _line(ws, fmt, row, [("各乡镇（街道）疑点数（不含已消除）", LAST + 1)], "section")
-    _line(ws, fmt, row + 1, [("乡镇（街道）", 1), *((f"{r.code} {r.name_zh}", 1) for r in RULES),
-                             ("合计", 1)], "head", 4)
+    _line(ws, fmt, row + 1, [("乡镇（街道）", 1),
+                             *((f"{r.code} {r.name_zh}" + ("（未评估）" if r.code in skipped else ""), 1)
+                               for r in RULES), ("合计", 1)], "head", 4)
     live = cases[cases["status"] != "RESOLVED"].fillna({"township_code": "~", "township_name": "（未知）"})
     grid = live.groupby(["township_code", "township_name"])["rule_code"].value_counts().unstack(fill_value=0)
     row += 1
     for (_, town), counts in grid.sort_index().iterrows():
         row += 1
-        _line(ws, fmt, row, [(town, 1), *((int(counts.get(r.code, 0)), 1) for r in RULES),
-                             (int(counts.sum()), 1)])
+        _line(ws, fmt, row, [(town, 1), *(("—" if r.code in skipped else int(counts.get(r.code, 0)), 1)
+                                          for r in RULES), (int(counts.sum()), 1)])
     row += 1
     totals = live["rule_code"].value_counts()
-    _line(ws, fmt, row, [("合计", 1), *((int(totals.get(r.code, 0)), 1) for r in RULES),
-                         (int(totals.sum()), 1)], "total")
+    _line(ws, fmt, row, [("合计", 1), *(("—" if r.code in skipped else int(totals.get(r.code, 0)), 1)
+                                      for r in RULES), (int(totals.sum()), 1)], "total")
     return row
 
 

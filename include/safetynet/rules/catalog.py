@@ -1,4 +1,5 @@
-"""The rule catalog R01–R10 (rules.md). Each entry is one declaration plus one query.
+"""The rule catalog R01–R12 (rules.md). Each entry is one declaration plus one query
+(R11 and R12, over the vehicle and market-entity registries, in ``catalog_registries``).
 
 Evidence functions receive one case's detail rows as plain dicts (``Row``).
 Every query also returns the household's ``address`` (the engine puts it on the
@@ -8,6 +9,7 @@ case) and what ``coverage_facts`` needs; the descriptive keys
 
 from __future__ import annotations
 
+from safetynet.rules.catalog_registries import R11, R12
 from safetynet.rules.registry import (
     Row,
     Rule,
@@ -188,7 +190,7 @@ R03 = Rule(
         + "，截至报告日无近亲属备案记录，待核实。"),
 )
 
-_STANDING = """p.snapshot_date = :prop_snapshot
+_STANDING = """p.snapshot_date = :property_snapshot
           AND p.id_kind = '身份证' AND p.owner_id_problem IS NULL AND p.owner_id_birth <= :d
           AND p.registered_on <= :d AND (p.cancelled_on IS NULL OR p.cancelled_on > :d)"""
 
@@ -276,7 +278,7 @@ R07 = Rule(
             SELECT source, household_id, month, amount FROM tmp_household_month
         ), zero_power AS (
             SELECT household_id FROM monthly WHERE source = 'electricity'
-            GROUP BY household_id HAVING COUNT(*) = :elec_n AND MAX(ABS(amount)) = 0
+            GROUP BY household_id HAVING COUNT(*) = :electricity_n AND MAX(ABS(amount)) = 0
         ), water_linked AS (  -- a linked water account in any loaded month, not only the window
             SELECT household_id FROM tmp_water_linked
         ), zero_water AS (
@@ -337,4 +339,12 @@ R10 = Rule(
         f"报告日年龄{ev['age_on_report_date']}岁，未达发放年龄，待核实。"),
 )
 
-RULES: tuple[Rule, ...] = (R01, R02, R03, R04, R05, R06, R07, R08, R09, R10)
+RULES: tuple[Rule, ...] = (R01, R02, R03, R04, R05, R06, R07, R08, R09, R10, R11, R12)
+
+
+def keyed_by_person() -> tuple[str, ...]:
+    """The codes of the rules whose case key ends in a person's ID or a record number.
+
+    Views and pages that show case keys without full IDs mask that last part.
+    """
+    return tuple(r.code for r in RULES if r.subject in ("person", "record"))

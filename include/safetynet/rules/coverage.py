@@ -54,14 +54,14 @@ COVERAGE_SQL = {
             JOIN tmp_active_member m ON m.id_valid = 1 AND m.id_norm = r.holder_id_norm
             WHERE r.holder_id_problem IS NULL AND r.holder_id_birth <= :d
               AND r.usage IS NOT NULL
-              AND ((r.source = 'electricity' AND r.month IN :elec_months)
+              AND ((r.source = 'electricity' AND r.month IN :electricity_months)
                    OR (r.source = 'water' AND r.month IN :water_months))
             UNION ALL
             SELECT r.source, h.household_id, r.account_no, r.month, r.usage, 0, 1, r.address
             FROM core_utility_reading r
             JOIN tmp_active_household h ON h.address_norm = r.address_norm
             WHERE r.usage IS NOT NULL
-              AND ((r.source = 'electricity' AND r.month IN :elec_months)
+              AND ((r.source = 'electricity' AND r.month IN :electricity_months)
                    OR (r.source = 'water' AND r.month IN :water_months))
         ) links
         GROUP BY source, household_id, account_no, month""",
@@ -79,7 +79,7 @@ COVERAGE_SQL = {
         JOIN tmp_active_household h ON h.address_norm = k.key
         WHERE k.kind = 'address' AND k.first_month <= :month""",
 }
-EXPANDING = ("elec_months", "water_months", "non_residential")
+EXPANDING = ("electricity_months", "water_months", "non_residential", "exempt_plate_kinds")
 
 
 INDEXES = {  # the columns rule queries join coverage tables on

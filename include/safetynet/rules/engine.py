@@ -4,7 +4,7 @@ Idempotent: evaluating D again deletes and rewrites D's rows in one
 transaction. A case is NEW on the first date it appears, OPEN afterwards and
 RESOLVED on the first report date after it stops holding (rules.md). Inspectors'
 decisions are shown on each case; an EXPLAINED case is kept but marked suppressed,
-so reports leave it out while the decision holds (see ``safetynet.dispositions``).
+so reports leave it out while the decision holds (see ``safetynet.rules.decisions``).
 
 A rule's detail rows are read with pandas once and turned into plain Python
 rows once; per case only plain Python runs (``rule.evidence`` over a list of
@@ -23,16 +23,17 @@ import pandas as pd
 from sqlalchemy import Connection, bindparam, delete, text
 
 from safetynet.config import Config
-from safetynet.dispositions import current_decisions, evidence_sha, load_dispositions
 from safetynet.progress import stage
 from safetynet.rules.catalog import RULES
 from safetynet.rules.chain import link
 from safetynet.rules.coverage import build_coverage, drop_coverage, sql
+from safetynet.rules.decisions import current_decisions, evidence_sha
 from safetynet.rules.registry import Row, Rule
 from safetynet.rules.snapshots import rule_snapshot, snapshot_ids
+from safetynet.sources.declarations import SOURCES, of_cadence
 from safetynet.warehouse.bulk import insert_frame
 from safetynet.warehouse.engine import get_engine, migrate
-from safetynet.warehouse.regions import load_regions
+from safetynet.warehouse.regions import townships as township_of
 from safetynet.warehouse.schema import mart_case_day
 
 WORK_MEM = "512MB"
@@ -51,7 +52,8 @@ def rule_params(cfg: Config, d: date) -> dict:
     return {"d": d.isoformat(), "month": d.strftime("%Y-%m"), "high_kwh": float(r["electricity_high_kwh"]),
             "max_units": int(r["max_residential_units"]),
             "non_residential": list(r["non_residential_uses"]),
-            "elderly_cutoff": cutoff.isoformat()}
+            "elderly_cutoff": cutoff.isoformat(),
+            "exempt_plate_kinds": list(r.get("vehicle_exempt_plate_kinds") or [])}
 
 
 # A loose index scan over (source, month): one index probe per loaded month instead of
@@ -68,22 +70,28 @@ WINDOW_SQL = """
 
 
 def utility_windows(conn: Connection, d: date, months: int) -> dict:
-    """Each utility source's window: its ``months`` latest loaded months not after D's month."""
+    """Each monthly source's window: its ``months`` latest loaded months not after D's month
+    (``<source>_months``, and their number ``<source>_n``)."""
     out: dict[str, object] = {}
-    for source, key in (("electricity", "elec"), ("water", "water")):
+    for source in of_cadence("monthly"):
         rows = conn.execute(text(WINDOW_SQL),
                             {"s": source, "m": d.strftime("%Y-%m"), "k": months}).scalars().all()
         window = sorted(rows)
-        out[f"{key}_months"] = window
-        out[f"{key}_n"] = len(window)
+        out[f"{source}_months"] = window
+        out[f"{source}_n"] = len(window)
     return out
 
 
-def snapshot_in_force(conn: Connection, d: date) -> str | None:
-    """The registry version in force on D: the newest loaded snapshot dated on or before D."""
-    value = conn.execute(text("SELECT MAX(snapshot_date) FROM core_property_right "
-                              "WHERE snapshot_date <= :d"), {"d": d.isoformat()}).scalar()
-    return None if value is None else str(value)[:10]
+def snapshots_in_force(conn: Connection, d: date) -> dict[str, str | None]:
+    """Each snapshot source's version in force on D (``<source>_snapshot``): the newest loaded
+    snapshot dated on or before D, or None."""
+    out: dict[str, str | None] = {}
+    for source in of_cadence("snapshot"):
+        table = SOURCES[source].tables[0].target
+        value = conn.execute(text(f"SELECT MAX(snapshot_date) FROM {table} WHERE snapshot_date <= :d"),
+                             {"d": d.isoformat()}).scalar()
+        out[f"{source}_snapshot"] = None if value is None else str(value)[:10]
+    return out
 
 
 def evaluate_rules(cfg: Config, d: date) -> dict:
@@ -94,21 +102,40 @@ def evaluate_rules(cfg: Config, d: date) -> dict:
         if conn.dialect.name == "postgresql":
             conn.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))  # hash joins in memory, not on disk
             conn.execute(text("SET LOCAL jit = off"))  # compiling cost ~0.6 s a query and saved nothing
-        townships = load_regions(conn, cfg.regions_file)
-        inbox = load_dispositions(conn, cfg, d)
+        townships = township_of(conn)
         params = rule_params(cfg, d)
         params.update(utility_windows(conn, d, int(cfg.rules["utility_window_months"])))
-        params["prop_snapshot"] = snapshot_in_force(conn, d)
+        params.update(snapshots_in_force(conn, d))
         ids = snapshot_ids(conn, d)
         snapshots = {r.code: rule_snapshot(ids, r.sources) for r in RULES}
         build_coverage(conn, params)
-        found = [_run_rule(conn, rule, params, townships, snapshots[rule.code]) for rule in RULES]
+        rules = evaluable(cfg)
+        found = [_run_rule(conn, rule, params, townships, snapshots[rule.code]) for rule in rules]
         drop_coverage(conn)
-        today = pd.concat(found, ignore_index=True) if found else pd.DataFrame()
-        statuses = _case_life(conn, d, today, snapshots, link(conn, d))
+        today = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=CASE_COLUMNS)
+        statuses = _case_life(conn, d, today, snapshots, link(conn, d), {r.code for r in rules})
     counts = statuses.groupby(["rule_code", "status"]).size()
-    return {"report_date": d.isoformat(), "cases": len(statuses), "dispositions": inbox,
-            "by_rule_status": {f"{r}/{s}": int(n) for (r, s), n in counts.items()}}
+    return {"report_date": d.isoformat(), "cases": len(statuses),
+            "by_rule_status": {f"{r}/{s}": int(n) for (r, s), n in counts.items()},
+            "not_evaluated": not_evaluated(cfg)}
+
+
+def _lacking(cfg: Config, rule: Rule) -> list[str]:
+    """The optional sources ``rule`` needs that this deployment does not configure."""
+    return [s for s in rule.sources if SOURCES[s].optional and s not in cfg.sources]
+
+
+def evaluable(cfg: Config) -> list[Rule]:
+    """The rules this deployment can evaluate: every optional source they need is configured.
+
+    (The required sources are always configured: ``load_config`` refuses a file without one.)
+    """
+    return [r for r in RULES if not _lacking(cfg, r)]
+
+
+def not_evaluated(cfg: Config) -> dict[str, list[str]]:
+    """Rules this deployment cannot evaluate, with the sources it lacks (reported, never 'no cases')."""
+    return {r.code: lacking for r in RULES if (lacking := _lacking(cfg, r))}
 
 
 def _run_rule(conn: Connection, rule: Rule, params: dict, townships: dict[str, str],
@@ -177,12 +204,13 @@ def _plain(v: Any) -> Any:
 
 
 def _case_life(conn: Connection, d: date, today: pd.DataFrame, snapshots: dict[str, str],
-               previous: date | None) -> pd.DataFrame:
+               previous: date | None, evaluated: set[str]) -> pd.DataFrame:
     """Write D's cases as NEW/OPEN against D's predecessor, plus RESOLVED for those that stopped.
 
     A case live on the predecessor keeps its ``first_seen`` and is OPEN; any other
     is NEW from D. A RESOLVED case carries the rule version and snapshots in which
-    it no longer held.
+    it no longer held; a rule not evaluated on D (a source not configured) resolves
+    nothing.
     """
     conn.execute(delete(mart_case_day).where(mart_case_day.c.report_date == d))
     prev = _live_on(conn, previous)
@@ -191,7 +219,7 @@ def _case_life(conn: Connection, d: date, today: pd.DataFrame, snapshots: dict[s
     today["first_seen"] = [first.get(k, d.isoformat()) for k in today["case_key"]]
     today["status"] = ["OPEN" if k in first else "NEW" for k in today["case_key"]]
     _apply_decisions(conn, d, today)
-    gone = prev[~prev["case_key"].isin(today["case_key"])].copy()
+    gone = prev[~prev["case_key"].isin(today["case_key"]) & prev["rule_code"].isin(evaluated)].copy()
     gone["status"] = "RESOLVED"
     gone["rule_version"] = gone["rule_code"].map({r.code: r.version for r in RULES})
     gone["source_snapshot"] = gone["rule_code"].map(snapshots)

@@ -21,7 +21,7 @@ from datetime import date
 
 from sqlalchemy import Connection, func, select
 
-from safetynet.sources.specs import DB_SPECS, FILE_SPECS
+from safetynet.sources.declarations import DB_SPECS, FILE_SPECS
 from safetynet.transport.drop import match_name
 from safetynet.warehouse.schema import meta_file, meta_load_log
 

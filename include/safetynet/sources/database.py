@@ -33,8 +33,9 @@ from sqlalchemy import Engine, select, text
 from safetynet.config import Config
 from safetynet.progress import stage
 from safetynet.sources.db_readers import read_db_groups, read_db_table
+from safetynet.sources.declarations import DB_SPECS
 from safetynet.sources.itemstage import check_unparsed_share, conform_stream, stage_item, stem
-from safetynet.sources.specs import DB_SPECS, TableSpec
+from safetynet.sources.specs import TableSpec
 from safetynet.sources.watermarks import Watermark, cutoff, read_watermarks
 from safetynet.warehouse.engine import get_engine
 from safetynet.warehouse.schema import meta_load_log

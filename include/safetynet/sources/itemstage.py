@@ -93,15 +93,15 @@ def check_unparsed_share(cfg: Config, c: Conformed, where: str) -> None:
     but wrong for a retyped column (a number column that now holds text, dates in
     another format, a file that belongs to another month): every row would be
     quarantined and the item would load as nothing, replacing good data. The
-    validation settings' ``row_failure_ceiling`` (with its ``min_rows`` floor) is
+    deployment's ``row_failure_ceiling`` (with its ``min_rows`` floor) is
     the line between the two, as for the row-level expectations.
     """
-    from safetynet.validation.settings import load_settings
+    from safetynet.thresholds import load_thresholds
 
     considered = c.read - c.duplicates
     if considered == 0 or c.quarantine.empty:
         return
-    settings = load_settings(cfg)
+    settings = load_thresholds(cfg)
     if considered < settings.min_rows:
         return
     counts = c.quarantine.groupby(["column_name", "reason"], dropna=False).size()

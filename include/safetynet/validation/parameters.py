@@ -26,11 +26,12 @@ from datetime import date, datetime, time, timedelta
 import pandas as pd
 from sqlalchemy import Connection, func, select
 
+from safetynet.sources.declarations import of_cadence
+from safetynet.thresholds import Thresholds
 from safetynet.validation.projection import as_datetime
-from safetynet.validation.settings import Settings
 from safetynet.warehouse.schema import meta_load_log, metadata
 
-MONTHLY_FILES = ("electricity", "water")
+MONTHLY_FILES = of_cadence("monthly")
 
 
 def previous_counts(conn: Connection, source: str) -> dict[str, int]:
@@ -40,7 +41,7 @@ def previous_counts(conn: Connection, source: str) -> dict[str, int]:
     return {item: int(n or 0) for item, n in rows}
 
 
-def volume_bounds(settings: Settings, item: dict, database: bool, earlier: dict[str, int],
+def volume_bounds(settings: Thresholds, item: dict, database: bool, earlier: dict[str, int],
                   accepted: bool = False) -> dict:
     """``min_rows`` for a full delivery (``max_rows`` is always open), open bounds otherwise."""
     open_bounds: dict = {"min_rows": None, "max_rows": None}
@@ -59,7 +60,7 @@ def volume_bounds(settings: Settings, item: dict, database: bool, earlier: dict[
     return {"min_rows": math.ceil(prev * settings.volume_floor), "max_rows": None}
 
 
-def fresh_since(conn: Connection, settings: Settings, source: str, item: dict, column: str,
+def fresh_since(conn: Connection, settings: Thresholds, source: str, item: dict, column: str,
                 report_date: date, newest_item: str | None) -> str | None:
     """The oldest acceptable newest value (ISO datetime), or None when not enforced."""
     if newest_item is not None and item["item"] != newest_item:

@@ -21,7 +21,8 @@ from sqlalchemy import Engine
 
 from safetynet.config import Config
 from safetynet.faults import fault_point
-from safetynet.sources.specs import DB_SPECS
+from safetynet.sources.declarations import DB_SPECS
+from safetynet.thresholds import Thresholds, load_thresholds
 from safetynet.validation.docs import write_batch_docs
 from safetynet.validation.gxrun import GxRunner
 from safetynet.validation.outcome import BatchRejected, Finding, judge
@@ -32,7 +33,7 @@ from safetynet.validation.parameters import (
     volume_bounds,
 )
 from safetynet.validation.projection import freshness_columns, new_salt, project
-from safetynet.validation.settings import Settings, load_settings, load_suite, suite_name
+from safetynet.validation.settings import load_suite, suite_name
 from safetynet.validation.store import quarantine_rows, record, write_batch
 from safetynet.warehouse.acceptance import is_accepted, pending
 from safetynet.warehouse.engine import get_engine, migrate
@@ -49,7 +50,7 @@ def docs_dir(cfg: Config, source: str, report_date: str) -> Path:
 
 def validate_batch(cfg: Config, batch: dict) -> dict:
     """Validate ``batch`` (its ``batch.json`` content); return a small summary or raise."""
-    settings = load_settings(cfg)
+    settings = load_thresholds(cfg)
     source, folder, batch_id = batch["source"], Path(batch["path"]), batch["report_date"]
     engine = get_engine(cfg.warehouse_url)
     migrate(engine)
@@ -83,7 +84,7 @@ def is_full(item: dict) -> bool:
     return item.get("mode") != "incremental"
 
 
-def _explain(source: str, finding: Finding, settings: Settings) -> str:
+def _explain(source: str, finding: Finding, settings: Thresholds) -> str:
     """A rejection line; a volume refusal says what it means and how to accept a genuine drop."""
     if finding.expectation != VOLUME:
         return finding.line()
@@ -102,7 +103,7 @@ def _register_refused(engine: Engine, source: str, batch_id: str, items: list[di
                            lines[item["item"]], batch_id)
 
 
-def _run_items(runner: GxRunner, settings: Settings, engine: Engine, batch: dict,
+def _run_items(runner: GxRunner, settings: Thresholds, engine: Engine, batch: dict,
                items: list[dict]) -> list[Finding]:
     source, folder = batch["source"], Path(batch["path"])
     database = source in DB_SPECS

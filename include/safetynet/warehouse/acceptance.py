@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, select, update
 
-from safetynet.sources.specs import DB_SPECS, FILE_SPECS
+from safetynet.sources.declarations import DB_SPECS, FILE_SPECS
 from safetynet.warehouse.audit import record
 from safetynet.warehouse.schema import meta_acceptance, meta_refused
 

@@ -27,6 +27,7 @@ from safetynet.config import Config
 from safetynet.faults import fault_point
 from safetynet.privacy import mask_text
 from safetynet.progress import stage
+from safetynet.sources.declarations import SOURCES
 from safetynet.warehouse.acceptance import mark_used
 from safetynet.warehouse.bulk import CHUNK_ROWS, BulkLoadError, insert_frame
 from safetynet.warehouse.engine import get_engine, migrate
@@ -43,11 +44,8 @@ from safetynet.warehouse.schema import (
 )
 from safetynet.warehouse.water_keys import rebuild_water_keys
 
-FRESHNESS = {  # how each source's newest data is measured
-    "civil_affairs": ("core_household", "updated_at"),
-    "personnel": ("core_staff", "updated_at"),
-    "property": ("core_property_right", "snapshot_date"),
-}
+REBUILDS = {"int_water_key": rebuild_water_keys}
+"""Derived tables a source's declaration names (``Source.rebuild``), rebuilt in its load's transaction."""
 
 
 def load_batch(cfg: Config, batch: dict) -> dict:
@@ -79,8 +77,9 @@ def load_batch(cfg: Config, batch: dict) -> dict:
             for key in totals:
                 totals[key] += item[key]
         _record_state(conn, source, now, changed)
-        if source == "water" and batch["items"]:  # keys follow the readings; none changed: no rebuild
-            rebuild_water_keys(conn)
+        if batch["items"]:  # derived tables follow their source's rows; none changed: no rebuild
+            for derived in SOURCES[source].rebuild:
+                REBUILDS[derived](conn)
         for target in sorted({item["target"] for item in batch["items"]}):
             conn.execute(text(f"ANALYZE {target}"))  # fresh statistics after bulk loads (planner)
         fault_point("load.commit")
@@ -189,12 +188,12 @@ def _record_item(conn: Connection, source: str, item: dict, quarantine: pd.DataF
 
 
 def _record_state(conn: Connection, source: str, now: datetime, changed: bool) -> None:
-    if source in FRESHNESS:
-        table, column = FRESHNESS[source]
-        newest = conn.execute(select(func.max(metadata.tables[table].c[column]))).scalar()
-    else:
-        newest = conn.execute(select(func.max(core_utility_reading.c.month)).where(
-            core_utility_reading.c.source == source)).scalar()
+    table_name, column = SOURCES[source].freshness  # how the source's newest data is measured
+    table = metadata.tables[table_name]
+    query = select(func.max(table.c[column]))
+    if "source" in table.c:  # a table several sources share (utility readings)
+        query = query.where(table.c.source == source)
+    newest = conn.execute(query).scalar()
     before = conn.execute(select(meta_source_state.c.loaded_at).where(
         meta_source_state.c.source == source)).scalar()
     conn.execute(delete(meta_source_state).where(meta_source_state.c.source == source))

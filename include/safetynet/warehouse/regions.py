@@ -1,7 +1,8 @@
 """Reference data: the deployment's administrative divisions (sources.md, "Regions").
 
-Reloaded into ``ref_region`` with each evaluation (a few thousand rows), each
-row carrying its township-level ancestor so a case's township is one lookup.
+Reloaded into ``ref_region`` before each evaluation (a few thousand rows), each
+row carrying its township-level ancestor so a case's township is one lookup
+(:func:`townships`, which the rules read from the warehouse).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, delete
+from sqlalchemy import Connection, delete, select
 
 from safetynet.warehouse.bulk import insert_frame
 from safetynet.warehouse.schema import ref_region
@@ -41,3 +42,10 @@ def load_regions(conn: Connection, path: Path) -> dict[str, str]:
     conn.execute(delete(ref_region))
     insert_frame(conn, ref_region, frame.replace({"": None}))
     return {c: t for c, t in zip(frame["code"], frame["township_code"], strict=True) if t}
+
+
+def townships(conn: Connection) -> dict[str, str]:
+    """Region code → its township's code, from ``ref_region`` (regions above township level left out)."""
+    rows = conn.execute(select(ref_region.c.code, ref_region.c.township_code)
+                        .where(ref_region.c.township_code.is_not(None)))
+    return {str(code): str(township) for code, township in rows}

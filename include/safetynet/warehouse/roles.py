@@ -27,9 +27,11 @@ it after an upgrade (it migrates first) also covers new tables.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import Connection, Engine, Table, text
 
-from safetynet.rules.catalog import RULES
+from safetynet.sources.declarations import personal_columns
 from safetynet.warehouse.engine import migrate
 from safetynet.warehouse.schema import metadata
 
@@ -38,10 +40,10 @@ ROLES = (LOADER, REPORTER, AUDITOR)
 APPEND_ONLY = "meta_audit"
 REPORTER_TABLES = ("ref_region",)  # no personal data in them
 HIDDEN = frozenset({
-    "row_key", "name", "owner_name", "holder_name", "relative_name", "address", "address_norm",
-    "location", "summary", "evidence", "note", "disposition_note",
-})
-"""Columns no ``rpt_*`` view shows (besides ``*_birth``, which would undo the mask)."""
+    "row_key", "address_norm", "summary", "evidence", "note", "disposition_note", "address",
+} | {c for c in personal_columns() if not c.endswith(("_raw", "_norm", "_birth"))})
+"""Columns no ``rpt_*`` view shows (besides ``*_birth``, which would undo the mask): every name and
+address the sources' declarations mark personal, keys, free text."""
 
 
 class RolesUnsupported(RuntimeError):
@@ -54,16 +56,16 @@ def mask_sql(expr: str) -> str:
             f"ELSE left({expr}, 6) || repeat('*', length({expr}) - 10) || right({expr}, 4) END")
 
 
-def _case_key_sql() -> str:
-    """The case key with its person or record part masked (household keys hold no ID)."""
-    codes = ", ".join(f"'{r.code}'" for r in RULES if r.subject in ("person", "record"))
+def _case_key_sql(masked_rules: Iterable[str]) -> str:
+    """The case key with its person or record part masked for ``masked_rules`` (household keys hold no ID)."""
+    codes = ", ".join(f"'{code}'" for code in masked_rules) or "NULL"
     last = "substring(case_key from '[^:]*$')"
     return (f"CASE WHEN split_part(case_key, ':', 1) IN ({codes}) THEN "
             f"substring(case_key from '^(.*:)') || {mask_sql(last)} ELSE case_key END")
 
 
-def view_columns(table: Table) -> list[str]:
-    """The select list of ``table``'s reporter view."""
+def view_columns(table: Table, masked_rules: Iterable[str]) -> list[str]:
+    """The select list of ``table``'s reporter view (``masked_rules``: see :func:`reporter_views`)."""
     names = [c.name for c in table.columns]
     out = []
     for name in names:
@@ -75,19 +77,25 @@ def view_columns(table: Table) -> list[str]:
         elif name == "id_number":
             out.append(f"{mask_sql(name)} AS id_number_masked")
         elif name == "case_key":
-            out.append(f"{_case_key_sql()} AS case_key_masked")
+            out.append(f"{_case_key_sql(masked_rules)} AS case_key_masked")
         else:
             out.append(f'"{name}"')
     return out
 
 
-def reporter_views() -> dict[str, str]:
-    """``rpt_<name>`` → its SELECT, for every ``core_*`` and ``mart_*`` table."""
+def reporter_views(masked_rules: Iterable[str]) -> dict[str, str]:
+    """``rpt_<name>`` → its SELECT, for every ``core_*`` and ``mart_*`` table.
+
+    ``masked_rules`` are the codes of the rules whose case key ends in a person's ID
+    or a record number (:func:`safetynet.rules.catalog.keyed_by_person`); the caller
+    passes them, so the warehouse does not depend on the rules.
+    """
+    masked_rules = tuple(masked_rules)
     views = {}
     for table in metadata.sorted_tables:
         if table.name.startswith(("core_", "mart_")):
             name = "rpt_" + table.name.split("_", 1)[1]
-            views[name] = f"SELECT {', '.join(view_columns(table))} FROM {table.name}"
+            views[name] = f"SELECT {', '.join(view_columns(table, masked_rules))} FROM {table.name}"
     return views
 
 
@@ -99,8 +107,11 @@ def _create_role(conn: Connection, role: str) -> None:
         "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"))
 
 
-def apply_roles(engine: Engine) -> list[str]:
-    """Create the roles and views and (re)grant their privileges; return what was done."""
+def apply_roles(engine: Engine, masked_rules: Iterable[str]) -> list[str]:
+    """Create the roles and views and (re)grant their privileges; return what was done.
+
+    ``masked_rules``: the rule codes whose case keys are masked (:func:`reporter_views`).
+    """
     if engine.dialect.name != "postgresql":
         raise RolesUnsupported(
             f"warehouse roles are a PostgreSQL feature; this warehouse is {engine.dialect.name} "
@@ -117,7 +128,7 @@ def apply_roles(engine: Engine) -> list[str]:
         # Only the owner creates objects (PostgreSQL 15's default; older servers let PUBLIC).
         conn.execute(text(f'REVOKE CREATE ON SCHEMA "{schema}" FROM PUBLIC'))
         done.append(f"roles {', '.join(ROLES)} (NOLOGIN) in schema {schema}")
-        views = reporter_views()
+        views = reporter_views(masked_rules)
         for view, select in views.items():
             conn.execute(text(f"DROP VIEW IF EXISTS {view}"))  # columns may have changed
             conn.execute(text(f"CREATE VIEW {view} AS {select}"))

@@ -121,6 +121,30 @@ core_property_right = Table(
     Column("snapshot_date", Date),  # every accepted snapshot is a version; rules read the one in force
     Index("ix_core_property_snap_owner", "snapshot_date", "owner_id_norm"),
 )
+core_vehicle = Table(  # the traffic-police registry (sources.md §6): every snapshot a version
+    "core_vehicle", metadata,
+    Column("plate_no", String(32), nullable=False), Column("plate_kind", String(16)),
+    Column("vehicle_type", Text), Column("owner_name", Text), Column("id_kind", String(16)),
+    *_id("owner_id"), Column("first_registered_on", Date), Column("status", String(16)),
+    Column("snapshot_date", Date),
+    Index("ix_core_vehicle_snap_owner", "snapshot_date", "owner_id_norm"),
+)
+core_market_entity = Table(  # the market-regulation registry (sources.md §7)
+    "core_market_entity", metadata,
+    _row_key(),
+    Column("credit_code", String(32), primary_key=True), Column("entity_name", Text),
+    Column("entity_kind", String(16)), Column("status", String(16)),
+    Column("established_on", Date), Column("closed_on", Date), Column("registered_capital", Float),
+    Column("updated_at", Text),
+)
+core_market_role = Table(
+    "core_market_role", metadata,
+    _row_key(),
+    Column("role_id", String(64), primary_key=True), Column("credit_code", String(32)),
+    *_id("id"), Column("name", Text), Column("role", String(16)), Column("share_pct", Float),
+    Column("from_on", Date), Column("to_on", Date), Column("updated_at", Text),
+    Index("ix_core_market_role_id", "id_norm"), Index("ix_core_market_role_entity", "credit_code"),
+)
 core_utility_reading = Table(
     "core_utility_reading", metadata,
     Column("source", String(16), nullable=False), Column("month", String(7), nullable=False),

@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import text
 
 from safetynet.dashboard.summary import build_summary
+from safetynet.rules.catalog import RULES
+from safetynet.sources.declarations import SOURCES
 from tests.unit.dashboard.conftest import DATES, LAST, Monitored
 
 
@@ -38,7 +40,7 @@ def test_today_is_the_latest_report_date_and_counts_equal_the_published_extract(
     assert by_rule == dict(Counter(r["rule_code"] for r in rows))
     by_town = {t["township_code"]: t["cases"] for t in s["cases"]["by_township"]}
     assert by_town == dict(Counter(r["township_code"] or None for r in rows))
-    assert len(s["cases"]["by_rule"]) == 10  # every rule listed, zeros included
+    assert len(s["cases"]["by_rule"]) == len(RULES)  # every rule listed, zeros included
 
 
 def test_trend_has_one_point_per_report_date_equal_to_that_days_extract(monitored: Monitored) -> None:
@@ -81,7 +83,7 @@ def test_monitored_population_per_date_equals_a_python_count(monitored: Monitore
 
 def test_sources_show_freshness_and_the_last_batch_accounting(monitored: Monitored) -> None:
     sources = {s["source"]: s for s in _summary(monitored)["sources"]}
-    assert set(sources) == {"civil_affairs", "personnel", "property", "electricity", "water"}
+    assert set(sources) == set(SOURCES)  # the generated deployment configures all of them
     with monitored.engine.connect() as conn:
         for name, s in sources.items():
             sums = conn.execute(text(

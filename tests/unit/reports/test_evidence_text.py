@@ -17,6 +17,8 @@ BAD_ID = "36110319600101001"
 HH1, HH2 = "DB3611030000123", "TK3611030000456"
 UNIT1, UNIT2 = "361103001001GB00012F00010001", "361103001001GB00012F00020003"
 AL1, AL2 = "BT3611030000077", "BT3611030000078"
+PLATE = "赣E12345"
+CREDIT, CREDIT2 = "92361103MA35XYZ12K", "91361103MA38ABCD5Q"
 
 EVIDENCE: dict[str, dict[str, Any]] = {
     "R01": {"death_date": "2026-08-03", "funeral_home": "广丰区殡仪馆",
@@ -70,12 +72,24 @@ EVIDENCE: dict[str, dict[str, Any]] = {
     "R10": {"birth_date": "1990-01-01", "age_on_report_date": 36, "allowances": [AL1, AL2],
             "linked_by": "id_number", "allowance_kinds": {AL1: "ELDERLY", AL2: "ELDERLY"},
             "monthly_amount": 200.0, "benefit_from": "2024-01-01"},
+    "R11": {"vehicles": [{"plate_no": PLATE, "plate_kind": "小型汽车", "vehicle_type": "小型轿车",
+                          "first_registered_on": "2019-05-06", "status": "正常"}],
+            "linked_by": "id_number", "monthly_amount": 650.0, "benefit_from": "2021-01-01"},
+    "R12": {"entities": [{"credit_code": CREDIT, "entity_name": "广丰区永丰百货商行",
+                          "entity_kind": "INDIVIDUAL",
+                          "role": "OPERATOR", "share_pct": None, "from_on": "2020-03-01", "to_on": None,
+                          "established_on": "2020-03-01"},
+                         {"credit_code": CREDIT2, "entity_name": "上饶丰源贸易有限公司",
+                          "entity_kind": "ENTERPRISE", "role": "SHAREHOLDER", "share_pct": 35.5,
+                          "from_on": "2022-07-01", "to_on": "2027-06-30", "established_on": "2018-01-15"}],
+            "linked_by": "id_number", "monthly_amount": 500.0, "benefit_from": "2019-01-01"},
 }
 IDENTIFIERS = [PID, BAD_ID, HH1, HH2, UNIT1, UNIT2, AL1, AL2, "3601234567", "3601234568", "3609999001",
-               "W0012345"]
+               "W0012345", PLATE, CREDIT, CREDIT2]
 CODES = ["DIBAO", "TEKUN", "ELDERLY", "DISABILITY_LIVING", "DISABILITY_CARE", "ORGAN", "INSTITUTION",
          "SOE", "member", "allowance", "cadre", "declared_relative", "electricity", "water", "id_number",
-         "address", "length", "None", "null", "True", "False"]
+         "address", "length", "None", "null", "True", "False", "INDIVIDUAL", "ENTERPRISE", "OPERATOR",
+         "SHAREHOLDER"]
 
 
 def _keys(value: Any) -> Iterator[str]:
@@ -191,3 +205,15 @@ def test_evidence_written_before_the_new_keys_still_reads() -> None:
     assert "电表户号3601234567：按身份证号关联" in lines
     assert not any("发放金额" in line or "起始日" in line for line in lines)
     assert evidence_lines("R99", {"linked_by": "id_number"}) == ["比对方式：按身份证号关联"]
+
+
+def test_r11_names_each_vehicle_with_its_kind_type_registration_and_status() -> None:
+    lines = evidence_lines("R11", EVIDENCE["R11"])
+    assert lines[0] == f"机动车：{PLATE}（小型汽车，小型轿车），初次登记2019-05-06，状态正常"
+
+
+def test_r12_names_each_entity_role_share_and_term() -> None:
+    lines = evidence_lines("R12", EVIDENCE["R12"])
+    assert lines[0].startswith("市场主体：广丰区永丰百货商行（个体工商户，统一社会信用代码" + CREDIT)
+    assert "担任经营者" in lines[0] and "持股" not in lines[0]
+    assert "担任股东，持股35.5%" in lines[1] and "2027-06-30" in lines[1]

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import insert, text
 
 from safetynet.config import DEFAULT_RULES, Config
-from safetynet.rules.engine import evaluate_rules
+from safetynet.pipeline import evaluate_day
 from safetynet.transforms import check_char
 from safetynet.warehouse.engine import get_engine, migrate
 from safetynet.warehouse.schema import metadata
@@ -68,7 +68,7 @@ class Warehouse:
                      relation="户主" if i == 0 else "子女", joined_on=joined, left_on=left)
 
     def cases(self, rule: str, on: date = D) -> set[str]:
-        evaluate_rules(self.cfg, on)
+        evaluate_day(self.cfg, on)
         with get_engine(self.cfg.warehouse_url).connect() as conn:
             rows = conn.execute(
                 text("SELECT case_key, status FROM mart_case_day WHERE report_date = :d"),

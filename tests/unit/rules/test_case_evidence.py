@@ -16,9 +16,9 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from safetynet.dispositions import evidence_sha
+from safetynet.pipeline import evaluate_day
 from safetynet.reports.extract import EXTRACT_COLUMNS, case_frame
-from safetynet.rules.engine import evaluate_rules
+from safetynet.rules.decisions import evidence_sha
 from safetynet.rules.registry import DESCRIPTIVE_KEYS, descriptive_keys
 from safetynet.warehouse.engine import get_engine
 from tests.unit.rules.conftest import D, Warehouse, pid
@@ -48,7 +48,7 @@ def _allowance(wh: Warehouse, aid: str, holder: str, kind: str, start: date, amo
 
 def _cases(wh: Warehouse, rule: str, on: date = D) -> dict[str, tuple[str | None, str | None, dict]]:
     """The rule's live cases on a date: case key → (household_id, address, evidence)."""
-    evaluate_rules(wh.cfg, on)
+    evaluate_day(wh.cfg, on)
     with get_engine(wh.cfg.warehouse_url).connect() as conn:
         rows = conn.execute(text(
             "SELECT case_key, household_id, address, evidence FROM mart_case_day "
@@ -234,7 +234,7 @@ def test_the_extract_has_the_address_right_after_the_name(wh: Warehouse) -> None
     _household(wh, "H1", (A, "张一"), address=ADDR1)
     _household(wh, "H2", (A, "张一"), address=ADDR2)
     _allowance(wh, "AL1", E, "ELDERLY", date(2024, 1, 1), 100.0)
-    evaluate_rules(wh.cfg, D)
+    evaluate_day(wh.cfg, D)
     with get_engine(wh.cfg.warehouse_url).connect() as conn:
         cases = case_frame(conn, D)
     assert EXTRACT_COLUMNS.index("address") == EXTRACT_COLUMNS.index("name") + 1
@@ -289,7 +289,7 @@ def test_cases_explained_before_the_new_keys_stay_explained(wh: Warehouse, tmp_p
            payroll_from=date(2010, 1, 1))
     _allowance(wh, "AL1", E, "ELDERLY", date(2024, 1, 1), 100.0)
     keys = {"R02": f"R02:{B}", "R08": f"R08:{A}", "R10": f"R10:{E}"}
-    evaluate_rules(wh.cfg, D)
+    evaluate_day(wh.cfg, D)
     old_sha = {}  # what the old evidence_sha (SHA-256 of the text) made of the old evidence
     with get_engine(wh.cfg.warehouse_url).begin() as conn:
         for rule, key in keys.items():
@@ -305,7 +305,7 @@ def test_cases_explained_before_the_new_keys_stay_explained(wh: Warehouse, tmp_p
         "case_key,outcome,note,suppress_until\n" + "".join(f"{k},EXPLAINED,,\n" for k in keys.values()),
         encoding="utf-8")
     day = D + timedelta(1)
-    evaluate_rules(wh.cfg, day)
+    evaluate_day(wh.cfg, day)
     with get_engine(wh.cfg.warehouse_url).connect() as conn:
         kept = dict(conn.execute(text("SELECT case_key, evidence_sha256 FROM core_disposition")).all())
         shown = set(case_frame(conn, day)["case_key"])

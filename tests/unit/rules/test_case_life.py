@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
-from safetynet.rules.engine import evaluate_rules
+from safetynet.pipeline import evaluate_day
 from safetynet.warehouse.engine import get_engine
 from tests.unit.rules.conftest import D, Warehouse, pid
 
@@ -26,23 +26,23 @@ def test_new_open_resolved_then_absent_and_rerun_is_stable(wh: Warehouse) -> Non
     wh.household("H2", A, address="a2")
     day1, day2, day3, day4 = D, D + timedelta(1), D + timedelta(2), D + timedelta(3)
     key = f"R08:{A}"
-    evaluate_rules(wh.cfg, day1)
+    evaluate_day(wh.cfg, day1)
     assert _statuses(wh, day1) == {key: ("NEW", day1.isoformat())}
-    evaluate_rules(wh.cfg, day2)
-    evaluate_rules(wh.cfg, day2)  # running a day twice gives the same result
+    evaluate_day(wh.cfg, day2)
+    evaluate_day(wh.cfg, day2)  # running a day twice gives the same result
     assert _statuses(wh, day2) == {key: ("OPEN", day1.isoformat())}
     with get_engine(wh.cfg.warehouse_url).begin() as conn:  # the source is corrected
         conn.execute(text("UPDATE core_household SET status = 'TERMINATED' WHERE household_id = 'H2'"))
-    evaluate_rules(wh.cfg, day3)
+    evaluate_day(wh.cfg, day3)
     assert _statuses(wh, day3) == {key: ("RESOLVED", day1.isoformat())}
-    evaluate_rules(wh.cfg, day4)
+    evaluate_day(wh.cfg, day4)
     assert _statuses(wh, day4) == {}
 
 
 def test_unrelated_person_not_in_cases(wh: Warehouse) -> None:
     wh.household("H1", A, address="a1")
     wh.household("H2", B, address="a2")
-    evaluate_rules(wh.cfg, D)
+    evaluate_day(wh.cfg, D)
     assert _statuses(wh, D) == {}
 
 
@@ -54,17 +54,17 @@ def test_a_backfill_of_an_earlier_day_changes_no_later_day(wh: Warehouse) -> Non
     wh.household("H1", A, address="a1")
     wh.household("H2", A, address="a2", status="SUSPENDED")
     key, gap, later = f"R08:{A}", D + timedelta(1), D + timedelta(2)
-    evaluate_rules(wh.cfg, D)
+    evaluate_day(wh.cfg, D)
     assert _statuses(wh, D) == {}
     with get_engine(wh.cfg.warehouse_url).begin() as conn:
         conn.execute(text("UPDATE core_household SET status = 'ACTIVE' WHERE household_id = 'H2'"))
-    evaluate_rules(wh.cfg, later)
+    evaluate_day(wh.cfg, later)
     assert _statuses(wh, later) == {key: ("NEW", later.isoformat())}
-    evaluate_rules(wh.cfg, gap)  # a back-fill into the gap: its predecessor is D
+    evaluate_day(wh.cfg, gap)  # a back-fill into the gap: its predecessor is D
     assert _statuses(wh, gap) == {key: ("NEW", gap.isoformat())}
-    evaluate_rules(wh.cfg, later)  # the re-run is still against D, not the back-filled gap
+    evaluate_day(wh.cfg, later)  # the re-run is still against D, not the back-filled gap
     assert _statuses(wh, later) == {key: ("NEW", later.isoformat())}
-    evaluate_rules(wh.cfg, D - timedelta(1))  # a back-fill before the first day has no predecessor
+    evaluate_day(wh.cfg, D - timedelta(1))  # a back-fill before the first day has no predecessor
     with get_engine(wh.cfg.warehouse_url).connect() as conn:
         assert predecessor(conn, gap) == D and predecessor(conn, later) == D
         assert predecessor(conn, D) is None and predecessor(conn, D - timedelta(1)) is None

@@ -14,8 +14,8 @@ from sqlalchemy import text
 from safetynet import dispositions
 from safetynet.dispositions import disposition_report
 from safetynet.dispositions_parse import UNKNOWN_OUTCOME
+from safetynet.pipeline import evaluate_day
 from safetynet.reports.extract import case_frame
-from safetynet.rules.engine import evaluate_rules
 from safetynet.warehouse.engine import get_engine
 from tests.unit.rules.conftest import D, Warehouse, pid
 
@@ -31,7 +31,7 @@ def _with_inbox(wh: Warehouse, tmp_path: Path) -> Path:
 
 
 def _extract(wh: Warehouse, day: date) -> dict[str, tuple[str, str | None]]:
-    evaluate_rules(wh.cfg, day)
+    evaluate_day(wh.cfg, day)
     with get_engine(wh.cfg.warehouse_url).connect() as conn:
         cases = case_frame(conn, day)
     return {k: (s, d if isinstance(d, str) else None)  # no decision: None (or NaN beside others)
@@ -80,7 +80,7 @@ def test_confirmed_is_shown_and_unknown_cases_are_kept_not_applied(wh: Warehouse
     assert sorted((k, bool(known), r) for k, known, r in kept) == [
         (f"R01:{B}", False, 3), (f"R08:{A}", True, 2)]
     assert [r for r, _ in rejected] == [4]
-    evaluate_rules(wh.cfg, day)  # the same file seen again is not loaded twice
+    evaluate_day(wh.cfg, day)  # the same file seen again is not loaded twice
     with get_engine(wh.cfg.warehouse_url).connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM core_disposition")).scalar() == 2
 

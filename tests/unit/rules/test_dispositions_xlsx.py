@@ -20,8 +20,8 @@ from safetynet.dispositions import inbox_files
 from safetynet.dispositions_parse import BAD_DATE, UNKNOWN_OUTCOME, FileRejected
 from safetynet.dispositions_report import disposition_report, reason_zh
 from safetynet.dispositions_xlsx import NO_SHEET, parse_xlsx
+from safetynet.pipeline import evaluate_day
 from safetynet.reports.extract import case_frame
-from safetynet.rules.engine import evaluate_rules
 from safetynet.warehouse.engine import get_engine
 from tests.unit.rules.conftest import D, Warehouse, pid
 
@@ -139,7 +139,7 @@ def test_the_inbox_reads_csv_and_workbooks_but_not_the_extract_csv(tmp_path: Pat
 
 
 def _extract(wh: Warehouse, day: date) -> dict[str, tuple[str, str | None]]:
-    evaluate_rules(wh.cfg, day)
+    evaluate_day(wh.cfg, day)
     with get_engine(wh.cfg.warehouse_url).connect() as conn:
         cases = case_frame(conn, day)
     return {k: (s, d if isinstance(d, str) else None)
@@ -177,7 +177,7 @@ def test_a_returned_workbook_is_applied_and_its_rejections_name_sheet_and_row(
     assert report["rows_rejected"] == [{"file": name, "row": 4, "reason": f"{R08} row 4: unknown case"}]
     assert report["unknown_cases"] == [] and report["suppressed_cases"] == 1
     assert NOTE_X not in json.dumps(report, ensure_ascii=False) and NOTE_X in str(raw)
-    evaluate_rules(wh.cfg, day)  # seen again: not loaded twice
+    evaluate_day(wh.cfg, day)  # seen again: not loaded twice
     with get_engine(wh.cfg.warehouse_url).connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM core_disposition")).scalar() == 2
         assert conn.execute(text("SELECT COUNT(*) FROM meta_audit WHERE action LIKE 'disposition_file%'")

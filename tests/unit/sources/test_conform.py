@@ -10,10 +10,13 @@ import pytest
 
 from safetynet.config import Config, load_config
 from safetynet.sources.conform import RowHashes, Seen, conform
+from safetynet.sources.declarations import FILE_SPECS
 from safetynet.sources.drops import DeliveryError
 from safetynet.sources.itemstage import check_unparsed_share
-from safetynet.sources.specs import ELECTRICITY, PROPERTY
 from safetynet.transforms import check_char
+
+ELECTRICITY = FILE_SPECS["electricity"]
+PROPERTY = FILE_SPECS["property"]
 
 PREFIXES = ["江西省", "上饶市", "广丰区"]
 VALID = "361103196001010017"[:17]
@@ -133,7 +136,7 @@ def test_rows_sharing_a_key_across_blocks_are_quarantined_together(tmp_path: Pat
     already quarantines those two; the first block's E1 must follow them.
     """
     from safetynet.progress import stage
-    from safetynet.sources import extract
+    from safetynet.sources.itemstage import conform_stream
 
     rows = [(f"E{i}", "张三", "", "a", "202610", str(i)) for i in range(8)]
     rows[4] = ("E1", "张三", "", "a", "202610", "99")  # E1 again, in another block, other reading
@@ -142,8 +145,8 @@ def test_rows_sharing_a_key_across_blocks_are_quarantined_together(tmp_path: Pat
     raw = _power(rows)
     path = tmp_path / "DL.rows.parquet"
     with stage("test") as st:
-        c, written = extract.conform_stream(_config(tmp_path), [raw.iloc[:3], raw.iloc[3:]],
-                                            ELECTRICITY, path, st)
+        c, written = conform_stream(_config(tmp_path), [raw.iloc[:3], raw.iloc[3:]],
+                                    ELECTRICITY, path, st)
     assert sorted(c.quarantine["row_number"]) == [3, 6, 9]  # file rows of the three E1 readings
     assert set(c.quarantine["reason"]) == {"conflicting rows for the same key"}
     assert all('"E1"' in raw for raw in c.quarantine["raw"])

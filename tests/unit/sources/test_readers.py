@@ -6,10 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from safetynet.sources.declarations import FILE_SPECS
 from safetynet.sources.drops import DeliveryError, complete_deliveries
 from safetynet.sources.readers import read_text_file
-from safetynet.sources.specs import ELECTRICITY, PROPERTY, WATER
 from safetynet.sources.xlsx_reader import read_xlsx
+
+ELECTRICITY = FILE_SPECS["electricity"]
+PROPERTY = FILE_SPECS["property"]
+WATER = FILE_SPECS["water"]
 
 POWER_HEADER = "户号,户名,证件号码,用电地址,抄表年月,本月电量\n"
 ROW = "E1,张三,,永丰街道1号,202610,12\n"
@@ -143,9 +147,9 @@ def test_water_file_with_a_utf8_bom_reads(tmp_path: Path) -> None:
 def test_database_table_columns_must_match_exactly() -> None:
     """Added columns are refused like missing ones; order and case do not matter."""
     from safetynet.sources.db_readers import check_table_columns
-    from safetynet.sources.specs import PERSONNEL
+    from safetynet.sources.declarations import PERSONNEL
 
-    staff = PERSONNEL[0]
+    staff = PERSONNEL.tables[0]
     check_table_columns(list(reversed([c.upper() for c in staff.columns])), staff)
     with pytest.raises(DeliveryError, match=r"table hr_staff: .*unexpected columns \['remark'\]"):
         check_table_columns([*staff.columns, "remark"], staff)

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from safetynet.sources.declarations import FILE_SPECS
 from safetynet.sources.readers import read_text_file
-from safetynet.sources.specs import ELECTRICITY
 from safetynet.transforms.gb18030 import MOVED_2022, decode_gb18030
+
+ELECTRICITY = FILE_SPECS["electricity"]
 
 
 @pytest.mark.parametrize("code", sorted(MOVED_2022))

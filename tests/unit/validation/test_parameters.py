@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, insert
 
+from safetynet.thresholds import Thresholds
 from safetynet.validation.parameters import fresh_since, newest_file_item, volume_bounds
-from safetynet.validation.settings import Settings
 from safetynet.warehouse.schema import core_property_right, core_utility_reading, metadata
 
-S = Settings(expectations_dir=Path("."), volume_floor=0.5, min_rows=20)
+S = Thresholds(expectations_dir=Path("."), volume_floor=0.5, min_rows=20)
 
 
 def test_a_new_month_is_compared_with_the_newest_earlier_delivery() -> None:
