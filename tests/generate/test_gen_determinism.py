@@ -27,4 +27,6 @@ def test_two_runs_identical(tmp_path: Path) -> None:
     changed = [k for k in da if da[k] != dc[k] and not k.endswith(".ok")]
     assert "sources/civil_affairs.db" in changed
     assert "drop/property/BDC_QLR_20261120.xlsx" in changed
+    assert "drop/vehicles/JDC_20261120.csv" in changed
+    assert "sources/business.db" in changed
     assert "expected_cases.json" in changed

@@ -52,7 +52,7 @@ def id_kinds(v: object) -> list[str]:
 def files(deployment: Path) -> dict[str, list[list]]:
     """Rows of every delivery, as lists of values (header first)."""
     out: dict[str, list[list]] = {}
-    for db in ("civil_affairs", "personnel"):
+    for db in ("civil_affairs", "personnel", "business"):
         con = sqlite3.connect(deployment / "sources" / f"{db}.db")
         for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'"):
             cur = con.execute(f"SELECT * FROM {t}")
@@ -63,6 +63,8 @@ def files(deployment: Path) -> dict[str, list[list]]:
                     .read_text("utf-8").splitlines()]
     wb = openpyxl.load_workbook(deployment / "drop/property/BDC_QLR_20261120.xlsx", read_only=True)
     out["property"] = [list(r) for r in wb["权利人信息"].iter_rows(values_only=True)]
+    out["vehicles"] = list(csv.reader(io.StringIO(
+        (deployment / "drop/vehicles/JDC_20261120.csv").read_bytes().decode("utf-8-sig"))))
     return out
 
 
@@ -77,7 +79,8 @@ def test_id_dirt_in_every_kind(files: dict) -> None:
     for t, name in [("sa_member", "id_number"), ("sa_allowance", "id_number"),
                     ("sa_cremation", "id_number"), ("hr_staff", "id_number"),
                     ("hr_relative", "relative_id_number"), ("property", "证件号码"),
-                    ("power", "证件号码"), ("water", "HOLDER_ID")]:
+                    ("power", "证件号码"), ("water", "HOLDER_ID"), ("vehicles", "身份证明号码"),
+                    ("mr_role", "id_number")]:
         for v in col(files[t], name):
             ks = id_kinds(v)
             total.update(ks)
@@ -89,6 +92,36 @@ def test_id_dirt_in_every_kind(files: dict) -> None:
         assert member[k] > 0, k
     n_member = len(files["sa_member"]) - 1
     assert sum(member.values()) < 0.15 * n_member  # a small share, not a flood
+
+
+def test_id_dirt_in_the_new_sources(files: dict) -> None:
+    """Every ID dirt kind in the vehicle snapshot and in mr_role, each on its own."""
+    kinds = ("spaces", "fullwidth", "lower_x", "legacy15", "wrong_check", "bad_date", "empty")
+    rows = files["vehicles"]
+    people = [r[5] or None for r in rows[1:] if r[4] == "居民身份证"]
+    for values in (people, col(files["mr_role"], "id_number")):
+        seen = Counter(k for v in values for k in id_kinds(v))
+        assert all(seen[k] > 0 for k in kinds), seen
+        assert sum(seen.values()) < 0.15 * len(values)
+    orgs = [r[5] for r in rows[1:] if r[4] == "统一社会信用代码"]
+    assert all(v == v.strip() and len(v) == 18 for v in orgs)  # organisations' codes stay clean
+
+
+def test_name_dirt_in_the_new_sources(files: dict) -> None:
+    for names in (col(files["vehicles"], "所有人"), col(files["mr_role"], "name")):
+        assert any(" " in n.strip() for n in names)
+        assert any("\u3000" in n for n in names)
+
+
+def test_date_styles_in_the_new_sources(files: dict) -> None:
+    for values in (col(files["vehicles"], "初次登记日期"),
+                   col(files["mr_role"], "from_on") + col(files["mr_role"], "to_on")
+                   + col(files["mr_entity"], "established_on") + col(files["mr_entity"], "closed_on")):
+        seen = Counter(k for v in values for k, rx in DATE_RES.items() if isinstance(v, str)
+                       and rx.match(v))
+        assert all(seen[k] > 0 for k in DATE_RES), seen
+        assert seen["iso"] > 0.9 * sum(seen.values())
+    assert "年" in "".join(v for v in col(files["vehicles"], "初次登记日期") if v)
 
 
 def test_name_dirt(files: dict) -> None:
@@ -118,6 +151,11 @@ def test_number_dirt(files: dict) -> None:
     assert any(isinstance(a, float) for a in areas)
     amounts = col(files["sa_household"], "monthly_amount") + col(files["sa_payment"], "amount")
     assert any(isinstance(a, str) and "," in a for a in amounts)
+    capital = col(files["mr_entity"], "registered_capital")
+    typed = [a for a in capital if isinstance(a, str)]
+    assert typed and all(re.fullmatch(r"\d{1,3}(,\d{3})+\.\d{2}", a) for a in typed)
+    assert any(isinstance(a, (int, float)) and a >= 1000 for a in capital)  # not every one typed
+    assert any(a is None for a in capital)  # 个体工商户
 
 
 def test_address_dirt(files: dict) -> None:
@@ -134,10 +172,10 @@ def test_address_dirt(files: dict) -> None:
 
 
 def test_whole_row_duplicates(deployment: Path, files: dict) -> None:
-    for t in ("sa_member", "hr_relative", "power", "water", "property"):
+    for t in ("sa_member", "hr_relative", "power", "water", "property", "vehicles"):
         rows = [tuple(r) for r in files[t][1:]]
         assert len(rows) > len(set(rows)), t
-    for t in ("sa_household", "sa_payment", "sa_allowance", "sa_cremation"):
+    for t in ("sa_household", "sa_payment", "sa_allowance", "sa_cremation", "mr_entity", "mr_role"):
         rows = [tuple(r) for r in files[t][1:]]
         assert len(rows) == len(set(rows)), t
 
@@ -156,6 +194,21 @@ def test_dirt_never_changes_identity(files: dict, world: World) -> None:
         assert (n == pid) if ok else (n is None), (h, v)
         checked += 1
     assert checked == len(ids)
+
+
+def test_vehicle_and_role_ids_keep_identity(files: dict, world: World) -> None:
+    """Delivered owner and role-holder IDs normalise to the truth, or are invalid where flagged."""
+    v = world.tables["vehicles"].set_index("plate")
+    for plate, kind, value in zip(col(files["vehicles"], "号牌号码"), col(files["vehicles"], "身份证明名称"),
+                                  col(files["vehicles"], "身份证明号码"), strict=True):
+        if kind == "居民身份证":
+            n = norm_id(value, D)
+            assert (n == v.at[plate, "pid"]) if v.at[plate, "id_ok"] else n is None, plate
+    r = world.tables["roles"].set_index("role_id")
+    for rid, value in zip(col(files["mr_role"], "role_id"), col(files["mr_role"], "id_number"),
+                          strict=True):
+        n = norm_id(value, D)
+        assert (n == r.at[rid, "pid"]) if r.at[rid, "id_ok"] else n is None, rid
 
 
 def test_addresses_normalise_to_truth(files: dict, world: World) -> None:

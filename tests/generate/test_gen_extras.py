@@ -18,7 +18,7 @@ def _files(deployment: Path, sub: str) -> list[Path]:
 
 def test_every_bad_file_has_a_marker_and_no_collision(deployment: Path) -> None:
     good = {p.name for p in (deployment / "drop").rglob("*")}
-    for sub in ("property", "power", "water"):
+    for sub in ("property", "power", "water", "vehicles"):
         files = _files(deployment, sub)
         assert len(files) == 4
         for f in files:
@@ -26,7 +26,7 @@ def test_every_bad_file_has_a_marker_and_no_collision(deployment: Path) -> None:
             assert ok.is_file() and ok.stat().st_size == 0
             assert f.name not in good
     readme = (deployment / "extras" / "README.md").read_text("utf-8")
-    for sub in ("property", "power", "water"):
+    for sub in ("property", "power", "water", "vehicles"):
         for f in _files(deployment, sub):
             assert f.name in readme
 
@@ -87,3 +87,29 @@ def test_property_bad_files(deployment: Path) -> None:
     ws = openpyxl.load_workbook(readable[0], read_only=True)["权利人信息"]
     header = next(ws.iter_rows(values_only=True))
     assert "证件号码" not in header and "身份证号码" in header
+
+
+def test_vehicle_bad_files(deployment: Path) -> None:
+    header = ["号牌号码", "号牌种类", "车辆类型", "所有人", "身份证明名称", "身份证明号码", "初次登记日期",
+              "机动车状态"]
+    kinds = {"empty": 0, "header": 0, "truncated": 0, "encoding": 0}
+    for f in _files(deployment, "vehicles"):
+        assert f.name.startswith("JDC_") and f.name.endswith(".csv")
+        raw = f.read_bytes()
+        if not raw:
+            kinds["empty"] += 1
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            kinds["encoding"] += 1
+            assert raw.decode("gb18030").startswith(",".join(header))
+            continue
+        assert text.startswith("\ufeff")
+        rows = list(csv.reader(io.StringIO(text[1:])))
+        if rows[0] != header:
+            kinds["header"] += 1
+            assert "身份证明号码" not in rows[0] and "证件号码" in rows[0]
+        elif not text.endswith("\n") or len(rows[-1]) != len(header):
+            kinds["truncated"] += 1
+    assert kinds == {"empty": 1, "header": 1, "truncated": 1, "encoding": 1}

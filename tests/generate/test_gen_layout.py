@@ -34,10 +34,20 @@ CONTRACT_TABLES = {
         "hr_relative": ["staff_id_number", "relative_id_number", "relative_name", "relation",
                         "declared_on"],
     },
+    "business": {
+        "mr_entity": ["credit_code", "entity_name", "entity_kind", "status", "established_on",
+                      "closed_on", "registered_capital", "updated_at"],
+        "mr_role": ["role_id", "credit_code", "id_number", "name", "role", "share_pct", "from_on",
+                    "to_on", "updated_at"],
+    },
 }
 XLSX_HEADERS = ["不动产单元号", "权利人名称", "证件种类", "证件号码", "共有方式", "坐落", "规划用途",
                 "建筑面积", "登记时间", "注销时间"]
 MONTHS = ["202511", "202512"] + [f"2026{m:02d}" for m in range(1, 11)]
+JDC_HEADERS = ["号牌号码", "号牌种类", "车辆类型", "所有人", "身份证明名称", "身份证明号码", "初次登记日期",
+               "机动车状态"]
+PLATE_KINDS = {"小型汽车", "大型汽车", "普通摩托车", "轻便摩托车", "低速车", "挂车"}
+VEHICLE_STATUSES = {"正常", "查封", "达到报废标准", "转出", "注销", "报废", "被盗抢"}
 
 
 def test_config(deployment: Path) -> None:
@@ -48,8 +58,13 @@ def test_config(deployment: Path) -> None:
     assert cfg["sources"]["electricity"]["location"] == "drop/power"
     assert cfg["rules"] == {"electricity_high_kwh": 500, "utility_window_months": 3,
                             "elderly_allowance_min_age": 80, "max_residential_units": 1,
-                            "non_residential_uses": ["商业", "办公", "工业"]}
-    for key in ("property", "electricity", "water"):
+                            "non_residential_uses": ["商业", "办公", "工业"],
+                            "vehicle_exempt_plate_kinds": ["普通摩托车", "轻便摩托车", "低速车"]}
+    assert cfg["sources"]["vehicles"] == {"location": "drop/vehicles"}
+    assert cfg["sources"]["business"] == {"url": "sqlite:///sources/business.db"}
+    assert list(cfg["sources"]) == ["civil_affairs", "personnel", "property", "electricity", "water",
+                                    "vehicles", "business"]
+    for key in ("property", "electricity", "water", "vehicles"):
         assert (deployment / cfg["sources"][key]["location"]).is_dir()
     for key in ("outbox", "inbox"):
         folder = deployment / cfg[key]["location"]
@@ -102,6 +117,10 @@ def test_drops_and_markers(deployment: Path) -> None:
     assert [p.name for p in prop] == ["BDC_QLR_20261113.xlsx", "BDC_QLR_20261120.xlsx"]
     for p in prop:
         assert p.with_name(p.name + ".ok").stat().st_size == 0
+    veh = sorted((deployment / "drop" / "vehicles").iterdir())
+    assert [p.name for p in veh] == ["JDC_20261113.csv", "JDC_20261113.csv.ok", "JDC_20261120.csv",
+                                     "JDC_20261120.csv.ok"]
+    assert [p.stat().st_size for p in veh][1::2] == [0, 0]
     assert sorted(p.name for p in deployment.iterdir()) == [
         "config.yaml", "drop", "expected_cases.json", "extras", "inbox", "outbox", "regions.csv",
         "sources", "templates"]
@@ -161,3 +180,61 @@ def test_snapshots_differ_and_newest_is_dated_d(deployment: Path) -> None:
 
     old, new = units("BDC_QLR_20261113.xlsx"), units("BDC_QLR_20261120.xlsx")
     assert old - new and new - old
+
+
+def _jdc(deployment: Path, name: str) -> list[list[str]]:
+    raw = (deployment / "drop" / "vehicles" / name).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and not raw.startswith(b"\xef\xbb\xbf\xef\xbb\xbf")
+    text = raw[3:].decode("utf-8")
+    assert "\r" not in text and text.endswith("\n")
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_vehicle_snapshots_header_encoding_and_values(deployment: Path) -> None:
+    for name in ("JDC_20261113.csv", "JDC_20261120.csv"):
+        rows = _jdc(deployment, name)
+        assert rows[0] == JDC_HEADERS
+        assert all(len(r) == len(JDC_HEADERS) for r in rows)
+        body = rows[1:]
+        assert {r[1] for r in body} == PLATE_KINDS
+        assert {r[7] for r in body} == VEHICLE_STATUSES
+        assert {r[4] for r in body} == {"居民身份证", "统一社会信用代码", "其他"}
+        assert all(r[0].startswith("赣E") and len(r[0]) in (7, 8) for r in body)
+        assert any("残疾人专用" in r[2] for r in body)
+        keys = [(r[0], r[1]) for r in body]
+        assert len(set(keys)) == len({tuple(r) for r in body})  # repeats are whole-row duplicates
+        orgs = [r[5] for r in body if r[4] == "统一社会信用代码"]
+        assert orgs and all(len(c) == 18 for c in orgs)
+        firms = [c for c in orgs if c.startswith("91361103")]  # else a planted ID-like number
+        assert len(firms) > 0.9 * len(orgs)
+
+
+def test_vehicle_snapshots_differ(deployment: Path) -> None:
+    old = {(r[0], r[1]): r[7] for r in _jdc(deployment, "JDC_20261113.csv")[1:]}
+    new = {(r[0], r[1]): r[7] for r in _jdc(deployment, "JDC_20261120.csv")[1:]}
+    assert set(new) - set(old) and set(old) - set(new)
+    moved = [k for k in set(old) & set(new) if old[k] == "正常" and new[k] == "转出"]
+    assert moved
+
+
+def test_business_values(deployment: Path) -> None:
+    con = sqlite3.connect(deployment / "sources" / "business.db")
+    kinds = dict(con.execute("SELECT entity_kind, count(*) FROM mr_entity GROUP BY 1").fetchall())
+    assert set(kinds) == {"ENTERPRISE", "INDIVIDUAL", "COOPERATIVE"}
+    status = {s for (s,) in con.execute("SELECT DISTINCT status FROM mr_entity")}
+    assert status == {"OPERATING", "REVOKED", "CANCELLED"}
+    roles = {s for (s,) in con.execute("SELECT DISTINCT role FROM mr_role")}
+    assert roles == {"LEGAL_REP", "OPERATOR", "SHAREHOLDER", "DIRECTOR", "SUPERVISOR"}
+    assert con.execute("SELECT count(*) FROM mr_entity WHERE entity_kind = 'INDIVIDUAL' "
+                       "AND registered_capital IS NOT NULL").fetchone() == (0,)
+    assert con.execute("SELECT count(*) FROM mr_role r JOIN mr_entity e USING (credit_code) "
+                       "WHERE e.entity_kind = 'INDIVIDUAL' AND r.role != 'OPERATOR'").fetchone() == (0,)
+    assert con.execute("SELECT count(*) FROM mr_role WHERE credit_code NOT IN "
+                       "(SELECT credit_code FROM mr_entity)").fetchone() == (0,)
+    codes = [c for (c,) in con.execute("SELECT credit_code FROM mr_entity")]
+    assert all(len(c) == 18 and c[:2] in ("91", "92", "93") and c[2:8] == "361103" for c in codes)
+    shares = [v for (v,) in con.execute("SELECT share_pct FROM mr_role WHERE share_pct IS NOT NULL")]
+    assert shares and all(0 < float(v) <= 100 for v in shares)
+    stamps = [u for (u,) in con.execute("SELECT updated_at FROM mr_role UNION ALL "
+                                        "SELECT updated_at FROM mr_entity")]
+    assert all(len(u) == 19 and u <= f"{D} 20:00:00" for u in stamps)

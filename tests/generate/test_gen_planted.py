@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import csv
+import dataclasses
+import io
 import json
 import sqlite3
 from collections import Counter
@@ -13,10 +16,12 @@ import pytest
 from gen_normalise import SEED, D, N, norm_id, parse_date
 
 from safetynet.generate import reference
-from safetynet.generate.build import run_reference
+from safetynet.generate.build import check_planted, run_reference
 from safetynet.generate.world import World
 
-RULES = [f"R{i:02d}" for i in range(1, 11)]
+RULES = [f"R{i:02d}" for i in range(1, 13)]
+GONE = {"转出", "注销", "报废", "被盗抢"}
+EXEMPT_KINDS = {"普通摩托车", "轻便摩托车", "低速车"}
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +63,7 @@ def test_incidental_cases_exist(expected: dict) -> None:
 
 
 def test_key_shapes(expected: dict) -> None:
-    for r in ("R01", "R02", "R03", "R05", "R08", "R10"):
+    for r in ("R01", "R02", "R03", "R05", "R08", "R10", "R11", "R12"):
         for k in expected["cases"][r]:
             assert norm_id(k[4:], D) == k[4:]
     for r in ("R04", "R06", "R07"):
@@ -130,3 +135,90 @@ def test_files_agree_with_reference_for_person_rules(deployment: Path, expected:
     assert r08 == set(expected["cases"]["R08"])
     assert r09 == set(expected["cases"]["R09"])
     assert r10 == set(expected["cases"]["R10"])
+
+
+def _r11_from_file(deployment: Path, members: set) -> set:
+    """R11 from the newest snapshot dated on or before D, read with our own parser."""
+    snaps = sorted(p for p in (deployment / "drop" / "vehicles").glob("JDC_*.csv")
+                   if p.stem[4:] <= f"{D:%Y%m%d}" and p.with_name(p.name + ".ok").exists())
+    text = snaps[-1].read_bytes().decode("utf-8-sig")
+    out = set()
+    for r in csv.DictReader(io.StringIO(text)):
+        n = norm_id(r["身份证明号码"], D)
+        if (r["身份证明名称"] == "居民身份证" and n in members and parse_date(r["初次登记日期"]) <= D
+                and r["机动车状态"] not in GONE and "残疾人专用" not in r["车辆类型"]
+                and r["号牌种类"] not in EXEMPT_KINDS):
+            out.add(f"R11:{n}")
+    return out
+
+
+def _r12_from_db(deployment: Path, members: set) -> set:
+    """R12 from business.db, read with our own parser."""
+    con = sqlite3.connect(deployment / "sources" / "business.db")
+    operating = {c for c, s, e, x in con.execute(
+        "SELECT credit_code, status, established_on, closed_on FROM mr_entity")
+        if s == "OPERATING" and parse_date(e) <= D and (x is None or parse_date(x) > D)}
+    out = set()
+    for c, i, role, f, t in con.execute("SELECT credit_code, id_number, role, from_on, to_on "
+                                        "FROM mr_role"):
+        n = norm_id(i, D)
+        if (c in operating and n in members and role in ("LEGAL_REP", "OPERATOR", "SHAREHOLDER")
+                and parse_date(f) <= D and (t is None or parse_date(t) > D)):
+            out.add(f"R12:{n}")
+    return out
+
+
+def test_files_agree_with_reference_for_vehicles_and_business(deployment: Path,
+                                                              expected: dict) -> None:
+    """R11 and R12 recomputed from the delivered snapshot and database."""
+    mem, _, _, _ = _active(deployment)
+    members = {norm_id(i, D) for _, i in mem} - {None}
+    assert _r11_from_file(deployment, members) == set(expected["cases"]["R11"])
+    assert _r12_from_db(deployment, members) == set(expected["cases"]["R12"])
+
+
+def test_optional_sources_absent_means_rules_absent(world: World) -> None:
+    e_lab = [*world.months, world.d_month]
+    elec = (world.tables["elec"], world.elec_read, e_lab, world.months)
+    water = (world.tables["water"], world.water_read, world.months, world.months)
+    full = reference.evaluate(world.tables, elec, water, D)
+    assert list(full) == RULES and full == world.cases
+    for drop, gone in ((("vehicles",), ["R11"]), (("entities", "roles"), ["R12"]),
+                       (("roles",), ["R12"]), (("vehicles", "entities", "roles"), ["R11", "R12"])):
+        t = {k: v for k, v in world.tables.items() if k not in drop}
+        got = reference.evaluate(t, elec, water, D)
+        assert list(got) == [r for r in RULES if r not in gone], drop
+        assert got == {r: full[r] for r in got}
+        assert reference.evaluated(t) == list(got)
+
+
+def test_r11_and_r12_inventory(world: World) -> None:
+    """Every boundary of "held"/"exempt" and "operates"/"stands" is planted."""
+    what = {(p["rule"], p["kind"], p["what"]) for p in world.planted}
+    near = " | ".join(w for r, k, w in what if k == "near_miss" and r == "R11")
+    for word in ("残疾人专用", "普通摩托车", "轻便摩托车", "低速车", "注销", "报废", "转出", "被盗抢",
+                 "the day after D", "统一社会信用代码", "left the household", "older snapshot",
+                 "wrong check"):
+        assert word in near, word
+    cases = " | ".join(w for r, k, w in what if k == "case" and r == "R11")
+    for word in ("查封", "达到报废标准", "legacy 15", "full-width", "on D"):
+        assert word in cases, word
+    near = " | ".join(w for r, k, w in what if k == "near_miss" and r == "R12")
+    for word in ("DIRECTOR", "SUPERVISOR", "REVOKED", "CANCELLED", "closed_on is D", "ended on D",
+                 "starts the day after D", "established the day after D", "SUSPENDED",
+                 "wrong check"):
+        assert word in near, word
+    cases = " | ".join(w for r, k, w in what if k == "case" and r == "R12")
+    for word in ("LEGAL_REP", "OPERATOR", "SHAREHOLDER", "no capital"):
+        assert word in cases, word
+
+
+def test_check_planted_catches_a_missing_rule_and_a_raised_near_miss(world: World) -> None:
+    check_planted(world)
+    without = dataclasses.replace(world, cases={r: v for r, v in world.cases.items() if r != "R11"})
+    with pytest.raises(AssertionError, match="missing"):
+        check_planted(without)
+    near = next(p for p in world.planted if p["rule"] == "R12" and p["kind"] == "near_miss")
+    raised = dataclasses.replace(world, cases={**world.cases, "R12": [*world.cases["R12"], near["key"]]})
+    with pytest.raises(AssertionError, match="raised"):
+        check_planted(raised)

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 from gen_normalise import D
 
 from safetynet.generate import timeline as timeline_module
@@ -247,6 +248,50 @@ def test_case_life_follows_the_chain_of_report_dates(tl: Timeline) -> None:
     assert back.predecessor == day(1) and status(back, key) == "RESOLVED"
     again = tl.expect_run(day(3))  # the re-run keeps its predecessor
     assert again.predecessor == day(1) and again.rows == e3.rows
+
+
+def test_vehicle_snapshots_are_chosen_by_date_and_a_collapsed_one_is_refused(tl: Timeline) -> None:
+    car = tl.planted("小型轿车 (小型汽车, 正常) owned by an active member")
+    moved = tl.planted("小型汽车 正常 in the older snapshot, 转出 in the newest")
+    back = tl.planted("小型汽车 转出 in the older snapshot, 正常 in the newest")
+    tl.expect_run(D)
+    week = tl.expect_run(day(-7))  # a back-fill reads the older snapshot
+    assert holds(week, moved) and not holds(week, back) and holds(week, car)
+    plates = tl.vehicles_of(car[4:])
+    assert len(plates) == 1
+    tl.change_vehicle_status(plates[0], "转出")
+    name = tl.deliver_vehicle_snapshot(day(2))
+    path = tl.drop("vehicles") / name
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf") and path.with_name(name + ".ok").exists()
+    e2 = tl.expect_run(day(2))
+    assert status(e2, car) == "RESOLVED" and e2.stale == []
+    assert status(tl.expect_run(day(1)), car) == "OPEN"  # still the snapshot dated D
+    tl.deliver_vehicle_snapshot(day(3), keep=0.2)
+    e3 = tl.expect_run(day(3))
+    assert e3.stale == ["vehicles"] and not holds(e3, car) and holds(e3, back)
+    with pytest.raises(TimelineError, match="status"):
+        tl.change_vehicle_status(plates[0], "过户")
+
+
+@pytest.mark.parametrize(("dropped", "absent"), [(("vehicles", "business"), ("R11", "R12")),
+                                                  (("business",), ("R12",))])
+def test_a_deployment_without_optional_sources_has_no_rules_for_them(
+        deployment: Path, tmp_path: Path, dropped: tuple, absent: tuple) -> None:
+    shutil.copytree(deployment, tmp_path / "d")
+    cfg = tmp_path / "d" / "config.yaml"
+    raw = yaml.safe_load(cfg.read_text("utf-8"))
+    for source in dropped:
+        del raw["sources"][source]
+    cfg.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    tl = Timeline(cfg)
+    expected = json.loads((tl.root / "expected_cases.json").read_text("utf-8"))["cases"]
+    e = tl.expect_run(D)
+    assert e.holding == {r: v for r, v in expected.items() if r not in absent}
+    assert list(e.keys_by_rule()) == [r for r in expected if r not in absent]
+    assert e.stale == []
+    if "vehicles" in dropped:
+        with pytest.raises(TimelineError, match=r"no sources\.vehicles"):
+            tl.deliver_vehicle_snapshot(day(1))
 
 
 def _imports(path: Path) -> list[tuple[int, str]]:

@@ -1,7 +1,8 @@
 """Demo-deployment generator: synthetic, dirty source deliveries plus expected cases.
 
 ``generate_deployment`` writes a complete deployment folder; ``reference`` holds
-the independent evaluation of the ten rules over the generator's clean truth.
+the independent evaluation of the twelve rules over the generator's clean truth
+(R11 and R12 only where the optional vehicle and market-registry sources are given).
 """
 
 from safetynet.generate.deployment import generate_deployment

@@ -1,4 +1,4 @@
-"""Write the two SQLite source databases exactly as sources.md §1 and §2 name them.
+"""Write the SQLite source databases exactly as sources.md §1, §2 and §7 name them.
 
 Dates stay text (so their dirt survives), amounts are NUMERIC (a typed
 '1,234.00' stays text in SQLite), and ``updated_at`` is derived from the row's
@@ -38,6 +38,11 @@ SCHEMAS = {
                         " term_to TEXT, updated_at TIMESTAMP",
     "hr_relative": "staff_id_number TEXT, relative_id_number TEXT, relative_name TEXT,"
                    " relation TEXT, declared_on TEXT",
+    "mr_entity": "credit_code TEXT PRIMARY KEY, entity_name TEXT, entity_kind TEXT, status TEXT,"
+                 " established_on TEXT, closed_on TEXT, registered_capital NUMERIC(14,2),"
+                 " updated_at TIMESTAMP",
+    "mr_role": "role_id TEXT PRIMARY KEY, credit_code TEXT, id_number TEXT, name TEXT, role TEXT,"
+               " share_pct NUMERIC(5,2), from_on TEXT, to_on TEXT, updated_at TIMESTAMP",
 }
 
 
@@ -63,11 +68,13 @@ def updated_at(df: pd.DataFrame, cols: list[str], D: pd.Timestamp,
     return pd.Series(txt).str.replace("T", " ", regex=False).to_numpy(dtype=object)
 
 
-def amounts(values: pd.Series, rng: np.random.Generator, dirt: Counter) -> np.ndarray:
-    """Amounts as numbers; about 3% of those ≥ 1,000 typed with a thousands separator."""
+def amounts(values: pd.Series, rng: np.random.Generator, dirt: Counter,
+            share: float = 0.03) -> np.ndarray:
+    """Amounts as numbers (NaN → NULL); ``share`` of those ≥ 1,000 typed with a thousands separator."""
     v = values.astype(float).round(2).to_numpy()
     out = v.astype(object)
-    for i in np.flatnonzero((v >= 1000) & (rng.random(len(v)) < 0.03)):
+    out[np.isnan(v)] = None
+    for i in np.flatnonzero((v >= 1000) & (rng.random(len(v)) < share)):
         out[i] = money_text(v[i])
         dirt["num_thousands"] += 1
     return out
@@ -81,7 +88,8 @@ def with_dups(df: pd.DataFrame, share: float, rng: np.random.Generator, dirt: Co
     return df.loc[df.index.repeat(rep)].reset_index(drop=True)
 
 
-def _write(path: Path, tables: dict[str, pd.DataFrame]) -> None:
+def write_db(path: Path, tables: dict[str, pd.DataFrame]) -> None:
+    """Create a fresh SQLite file holding ``tables`` (contract columns, ``SCHEMAS`` types)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
         path.unlink()
@@ -174,6 +182,6 @@ def write_databases(world: World, out: Path, dirt: Counter) -> dict[str, int]:
     pe = {"hr_staff": with_dups(ss, 0.005, rng, dirt, "dup_rows_db"),
           "hr_village_cadre": with_dups(kk, 0.005, rng, dirt, "dup_rows_db"),
           "hr_relative": with_dups(rr, 0.005, rng, dirt, "dup_rows_db")}
-    _write(out / "sources" / "civil_affairs.db", ca)
-    _write(out / "sources" / "personnel.db", pe)
+    write_db(out / "sources" / "civil_affairs.db", ca)
+    write_db(out / "sources" / "personnel.db", pe)
     return {k: len(v) for k, v in {**ca, **pe}.items()}

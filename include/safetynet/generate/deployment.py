@@ -1,8 +1,8 @@
 """generate_deployment: a complete demo deployment folder, deterministic per arguments.
 
-Layout: config.yaml, regions.csv, sources/*.db, drop/{property,power,water},
-outbox/, inbox/, extras/ (bad files + README), templates/ (dispositions templates),
-expected_cases.json.
+Layout: config.yaml, regions.csv, sources/*.db (civil_affairs, personnel, business),
+drop/{property,power,water,vehicles}, outbox/, inbox/, extras/ (bad files + README),
+templates/ (dispositions templates), expected_cases.json.
 """
 
 from __future__ import annotations
@@ -15,12 +15,14 @@ from pathlib import Path
 import yaml
 
 from safetynet.generate.build import build_world
+from safetynet.generate.business_db import write_business
 from safetynet.generate.dbwriter import write_databases
 from safetynet.generate.extras import write_extras
 from safetynet.generate.property_xlsx import snapshot_frame, wait, write_snapshots
 from safetynet.generate.reference import DEFAULTS
 from safetynet.generate.templates import write_templates
 from safetynet.generate.utility_files import marker, write_utilities
+from safetynet.generate.vehicles_csv import write_vehicles
 from safetynet.generate.world import World
 from safetynet.progress import stage
 
@@ -67,6 +69,8 @@ def config_dict() -> dict:
             "property": {"location": "drop/property"},
             "electricity": {"location": "drop/power"},
             "water": {"location": "drop/water"},
+            "vehicles": {"location": "drop/vehicles"},
+            "business": {"url": "sqlite:///sources/business.db"},
         },
         "outbox": {"location": "outbox"},
         "inbox": {"location": "inbox"},
@@ -91,7 +95,8 @@ def generate_deployment(out: Path, households: int = 2000, seed: int = 7,
     out.mkdir(parents=True, exist_ok=True)
     world = build_world(households, seed, report_date)
     dirt: Counter = Counter(world.dirt)
-    for sub in ("outbox", "inbox", "drop/property", "drop/power", "drop/water", "sources"):
+    for sub in ("outbox", "inbox", "drop/property", "drop/power", "drop/water", "drop/vehicles",
+                "sources"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     world.regions.to_csv(out / "regions.csv", index=False, encoding="utf-8", lineterminator="\n")
     old_d, new_d = world.snapshot_dates
@@ -108,6 +113,10 @@ def generate_deployment(out: Path, households: int = 2000, seed: int = 7,
         st.advance(sum(counts.values()))
     with stage("generate: utility files", unit="meter readings") as st:
         write_utilities(world, out, dirt, on_month=st.advance)
+    with stage("generate: vehicle snapshots and market registry",
+               unit="vehicle rows and database rows") as st:
+        st.advance(sum(write_vehicles(world, out, dirt).values()))
+        st.advance(sum(write_business(world, out, dirt).values()))
     with stage("generate: extras", unit="bad files") as st:
         sample = snapshot_frame(prop.iloc[:1000], new_d, True, seed, Counter())
         lines = write_extras(world, out, sample, dirt)

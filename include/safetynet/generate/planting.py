@@ -27,7 +27,8 @@ class Planter:
         self.ctx = ctx
         self.rows: dict[str, list[dict[str, Any]]] = {
             k: [] for k in ("households", "members", "allowances", "cremations", "staff",
-                            "cadres", "relatives", "filings", "property", "elec", "water")}
+                            "cadres", "relatives", "filings", "property", "elec", "water",
+                            "vehicles", "entities", "roles")}
         self.reads: dict[str, list[np.ndarray]] = {"elec": [], "water": []}
         self.inventory: list[dict[str, str]] = []
 

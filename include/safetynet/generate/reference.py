@@ -1,11 +1,17 @@
-"""Independent reference: the ten rules over the generator's clean truth.
+"""Independent reference: the twelve rules over the generator's clean truth.
 
 This module must not import anything from ``safetynet`` — it checks the pipeline,
-so it may not share its code. It works on true IDs, true dates and canonical
-addresses; dirt is visible to it only as ``id_ok`` (does the delivered ID still
-normalise to a valid number?) and ``d_id`` (the value as delivered, for R09).
-Utility readings come as a matrix (accounts × months, tenths, -1 = none) so
-every sum is exact integer arithmetic.
+so it may not share its code (only its sibling reference modules, relatively).
+It works on true IDs, true dates and canonical addresses; dirt is visible to it
+only as ``id_ok`` (does the delivered ID still normalise to a valid number?) and
+``d_id`` (the value as delivered, for R09). Utility readings come as a matrix
+(accounts × months, tenths, -1 = none) so every sum is exact integer arithmetic.
+
+Optional sources (outputs.md: a deployment without them runs the rules that do
+not need them): R11 is evaluated only when ``t`` holds ``vehicles`` and R12 only
+when it holds ``entities`` and ``roles`` (see :data:`OPTIONAL`). A rule whose
+tables are absent is **absent from the result** — not an empty list, which
+would claim "evaluated, no cases".
 """
 
 from __future__ import annotations
@@ -15,10 +21,20 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-RULES = [f"R{i:02d}" for i in range(1, 11)]
+from .reference_assets import business_registrants, vehicle_owners
+
+RULES = [f"R{i:02d}" for i in range(1, 13)]
+OPTIONAL = {"R11": ("vehicles",), "R12": ("entities", "roles")}
+"""Rules of optional sources → the truth tables they need (absent tables: rule not evaluated)."""
 DEFAULTS = {"electricity_high_kwh": 500, "utility_window_months": 3,
             "elderly_allowance_min_age": 80, "max_residential_units": 1,
-            "non_residential_uses": ["商业", "办公", "工业"]}
+            "non_residential_uses": ["商业", "办公", "工业"],
+            "vehicle_exempt_plate_kinds": ["普通摩托车", "轻便摩托车", "低速车"]}
+
+
+def evaluated(t: dict[str, pd.DataFrame]) -> list[str]:
+    """The rules ``evaluate`` answers for these tables: all but those of absent optional sources."""
+    return [r for r in RULES if all(k in t for k in OPTIONAL.get(r, ()))]
 
 
 def _vid(df: pd.DataFrame, pid: str = "pid", ok: str = "id_ok") -> pd.Series:
@@ -58,9 +74,10 @@ def _consumption(acc: pd.DataFrame, read: np.ndarray, labels: list[int], window:
 
 def evaluate(t: dict[str, pd.DataFrame], elec: tuple, water: tuple, report_date: date,
              rules: dict | None = None) -> dict[str, list[str]]:
-    """All case keys per rule on ``report_date``.
+    """Case keys per evaluated rule on ``report_date`` (see :func:`evaluated`).
 
-    ``t`` holds truth tables; ``elec``/``water`` are (accounts, readings matrix,
+    ``t`` holds truth tables (``vehicles``: the snapshot in force, see
+    ``reference_assets``); ``elec``/``water`` are (accounts, readings matrix,
     month labels of the matrix columns, loaded months).
     """
     cfg = {**DEFAULTS, **(rules or {})}
@@ -142,4 +159,11 @@ def evaluate(t: dict[str, pd.DataFrame], elec: tuple, water: tuple, report_date:
         age = D.year - b.year - ((D.month, D.day) < (b.month, b.day))
         if age < cfg["elderly_allowance_min_age"]:
             out["R10"].add(f"R10:{v}")
-    return {r: sorted(out[r]) for r in RULES}
+
+    rules_on = evaluated(t)
+    members = set(mv["vid"])
+    if "R11" in rules_on:
+        out["R11"] = vehicle_owners(t["vehicles"], members, D, cfg["vehicle_exempt_plate_kinds"])
+    if "R12" in rules_on:
+        out["R12"] = business_registrants(t["entities"], t["roles"], members, D)
+    return {r: sorted(out[r]) for r in rules_on}

@@ -8,8 +8,8 @@ readings vector, a table's row count) and never reads a file.
 
 The choices it encodes (docs/over-time.md):
 
-* a run for D considers the newest property snapshot dated on or before D, every
-  utility month file up to D's month, and every personnel table (read in full);
+* a run for D considers the newest snapshot (property, vehicles) dated on or before
+  D, every utility month file up to D's month, and every personnel table (read in full);
 * a full delivery is refused when its row count is below ``volume_floor`` × the
   rows of the previous accepted delivery of the same item (a re-sent month: that
   month; a new month: the newest accepted month before it; a snapshot: the newest
@@ -27,10 +27,15 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-FILE_SOURCES = ("property", "electricity", "water")
+FILE_SOURCES = ("property", "electricity", "water", "vehicles")
+SNAPSHOT_SOURCES = ("property", "vehicles")
+"""File sources delivered as weekly full snapshots (the newest dated on or before D is in force)."""
 PERSONNEL_TABLES = {"staff": "hr_staff", "cadres": "hr_village_cadre", "relatives": "hr_relative"}
 """Truth table name → personnel table name (every personnel table is read in full)."""
 PROPERTY_COLS = ["unit", "owner_kind", "pid", "id_ok", "use", "reg_on", "cancel_on", "in_new"]
+VEHICLE_COLS = ["plate", "plate_kind", "vtype", "owner_kind", "pid", "id_ok", "reg_on", "status",
+                "in_new"]
+"""A vehicle snapshot's truth rows, ``status`` as that snapshot shows it."""
 
 
 @dataclass(frozen=True)
@@ -87,14 +92,14 @@ class Ledger:
         """The files a run for ``d`` considers that are not loaded as they stand."""
         mine = sorted((x for (s, _), x in self.files.items() if s == source),
                       key=lambda x: (x.tag, x.item))
-        if source == "property":
+        if source in SNAPSHOT_SOURCES:
             mine = [x for x in mine if x.tag <= f"{d:%Y%m%d}"][-1:]
         else:
             mine = [x for x in mine if x.tag <= f"{d:%Y%m}"]
         return [x for x in mine if self.loaded.get((source, x.item)) != x]
 
     def _yardstick(self, x: Delivery, pending: dict[tuple[str, str], Delivery]) -> int | None:
-        if x.source != "property" and (x.source, x.item) in self.loaded:
+        if x.source not in SNAPSHOT_SOURCES and (x.source, x.item) in self.loaded:
             return self.loaded[(x.source, x.item)].rows  # a re-sent month
         before = [y for (s, _), y in {**self.loaded, **pending}.items()
                   if s == x.source and y.tag < x.tag]
@@ -126,14 +131,22 @@ class Ledger:
         return True
 
     # ------------------------------------------------------------------ in force on D
-    def property_in_force(self, d: date) -> pd.DataFrame:
-        """The truth rows of the newest loaded snapshot dated on or before ``d``."""
-        mine = [x for (s, _), x in self.loaded.items() if s == "property" and x.tag <= f"{d:%Y%m%d}"]
+    def snapshot_in_force(self, source: str, d: date, cols: list[str]) -> pd.DataFrame:
+        """The truth rows of the newest loaded snapshot of ``source`` dated on or before ``d``."""
+        mine = [x for (s, _), x in self.loaded.items() if s == source and x.tag <= f"{d:%Y%m%d}"]
         if not mine:
-            return pd.DataFrame({c: pd.Series(dtype=object) for c in PROPERTY_COLS})
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
         frame = max(mine, key=lambda x: x.tag).content
         assert isinstance(frame, pd.DataFrame)
         return frame.assign(in_new=True)
+
+    def property_in_force(self, d: date) -> pd.DataFrame:
+        """The property snapshot in force on ``d`` (``PROPERTY_COLS``)."""
+        return self.snapshot_in_force("property", d, PROPERTY_COLS)
+
+    def vehicles_in_force(self, d: date) -> pd.DataFrame:
+        """The vehicle snapshot in force on ``d`` (``VEHICLE_COLS``)."""
+        return self.snapshot_in_force("vehicles", d, VEHICLE_COLS)
 
     def utility_in_force(self, source: str, accounts: pd.DataFrame) -> tuple:
         """(accounts, readings matrix, month labels, loaded months) of every loaded month."""

@@ -28,13 +28,16 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from .reference import RULES, evaluate
+from .reference import evaluate
 from .reference_ledger import FILE_SOURCES, Ledger
 
 OUTCOMES = {"CONFIRMED": "CONFIRMED", "EXPLAINED": "EXPLAINED", "UNDER_REVIEW": "UNDER_REVIEW",
             "属实": "CONFIRMED", "合理解释": "EXPLAINED", "核查中": "UNDER_REVIEW"}
 """Outcome codes and the Chinese labels accepted for them (outputs.md)."""
 CIVIL = ("households", "members", "allowances", "cremations", "filings")
+BUSINESS = ("entities", "roles")
+"""The market registry's truth tables (read as they stand, like civil affairs)."""
+OPTIONAL_SOURCES = ("vehicles", "business")
 
 
 @dataclass(frozen=True)
@@ -69,8 +72,9 @@ class DayExpectation:
     stale: list[str]
 
     def keys_by_rule(self) -> dict[str, list[str]]:
-        """Shown case keys per rule (NEW, OPEN and RESOLVED rows), sorted; every rule present."""
-        out: dict[str, list[str]] = {r: [] for r in RULES}
+        """Shown case keys per rule (NEW, OPEN and RESOLVED rows), sorted; every evaluated rule
+        present (a rule of an optional source that is not configured is absent)."""
+        out: dict[str, list[str]] = {r: [] for r in self.holding}
         for r in self.rows.values():
             out[r.rule].append(r.case_key)
         return {k: sorted(v) for k, v in out.items()}
@@ -87,6 +91,7 @@ class TimelineReference:
     accounts: dict[str, pd.DataFrame]
     rules: dict | None = None
     volume_floor: float = 0.5
+    optional: tuple[str, ...] = OPTIONAL_SOURCES
     ledger: Ledger = field(init=False)
     inbox: dict[str, list[Decision]] = field(default_factory=dict)
     decisions: list[tuple[date, str, Decision]] = field(default_factory=list)
@@ -119,16 +124,23 @@ class TimelineReference:
             ) -> DayExpectation:
         """One pipeline run for report date ``d`` with the sources as they stand now.
 
-        ``db`` holds the truth tables of the two databases as they stand (civil
+        ``db`` holds the truth tables of the databases as they stand (civil
         affairs: households, members, allowances, cremations, filings; personnel:
-        staff, cadres, relatives); ``personnel_rows`` the distinct rows of each
-        personnel table (``hr_staff``, ``hr_village_cadre``, ``hr_relative``).
+        staff, cadres, relatives; business, when in ``optional``: entities, roles);
+        ``personnel_rows`` the distinct rows of each personnel table (``hr_staff``,
+        ``hr_village_cadre``, ``hr_relative``). The vehicle snapshot in force counts
+        when ``vehicles`` is in ``optional`` (the configured optional sources).
         """
         stale = [] if self.ledger.run_personnel(db, personnel_rows) else ["personnel"]
-        stale += [s for s in FILE_SOURCES if not self.ledger.run_files(s, d)]
+        files = [s for s in FILE_SOURCES if s not in OPTIONAL_SOURCES or s in self.optional]
+        stale += [s for s in files if not self.ledger.run_files(s, d)]
         t = {k: db[k] for k in CIVIL}
         t.update(self.ledger.personnel)
         t["property"] = self.ledger.property_in_force(d)
+        if "vehicles" in self.optional:
+            t["vehicles"] = self.ledger.vehicles_in_force(d)
+        if "business" in self.optional:
+            t.update({k: db[k] for k in BUSINESS})
         elec = self.ledger.utility_in_force("electricity", self.accounts["electricity"])
         water = self.ledger.utility_in_force("water", self.accounts["water"])
         cases = evaluate(t, elec, water, d, self.rules)

@@ -30,6 +30,8 @@ DATE_COLS = {
     "cadres": ["term_from", "term_to"],
     "relatives": ["declared_on"],
 }
+ASSET_DATE_COLS = {"vehicles": ["reg_on"], "entities": ["established_on", "closed_on"],
+                   "roles": ["from_on", "to_on"]}
 
 
 def render_ids(df: pd.DataFrame, rng: np.random.Generator, dirt: Counter, pid: str = "pid",
@@ -109,3 +111,17 @@ def render_world(tables: dict[str, pd.DataFrame], rng: np.random.Generator, dirt
         for k, label in enumerate(("addr_prefix_full", "addr_prefix_city", "addr_prefix_county",
                                    "addr_no_prefix")):
             dirt[label] += int((pidx == k).sum())
+
+
+def render_assets(tables: dict[str, pd.DataFrame], rng: np.random.Generator, dirt: Counter) -> None:
+    """Render the vehicle and market-registry truth (own RNG: the other tables stay as they were)."""
+    for name in ("vehicles", "roles"):
+        df = tables[name]
+        render_ids(df, rng, dirt)
+        df["d_name"], kinds = render_names(df["name"].to_numpy(dtype=object), rng)
+        count_into(dirt, kinds)
+    for name, cols in ASSET_DATE_COLS.items():
+        df = tables[name]
+        for c in cols:
+            df["d_" + c], kinds = render_dates(df[c], rng)
+            count_into(dirt, kinds)

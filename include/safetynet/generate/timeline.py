@@ -16,6 +16,9 @@ changing the delivered sources and the reference's truth consistently:
   :meth:`deliver_snapshot`; :meth:`header_only_snapshot`, :meth:`collapsed_snapshot`,
   :meth:`copy_snapshot`; :meth:`deliver_month` (a new month, or a plain re-send),
   :meth:`correct_month`, :meth:`header_only_month`, :meth:`collapsed_month`;
+* the vehicle registry (``timeline_vehicles``): :meth:`change_vehicle_status` then
+  :meth:`deliver_vehicle_snapshot` (``keep`` < 1: a collapsed snapshot, refused);
+  the market registry (``business``) is read as it stands, with no events yet;
 * inbox and console (``timeline_inbox``): :meth:`dispositions`, :meth:`accept`.
 
 After the events of a day, and once per pipeline run in the order the runs
@@ -35,11 +38,12 @@ from safetynet.generate.timeline_db import DbEvents
 from safetynet.generate.timeline_files import FileEvents
 from safetynet.generate.timeline_inbox import InboxEvents
 from safetynet.generate.timeline_personnel import PersonnelEvents
+from safetynet.generate.timeline_vehicles import VehicleEvents
 
 __all__ = ["FUTURE", "Timeline", "TimelineError", "stamp"]
 
 
-class Timeline(DbEvents, PersonnelEvents, FileEvents, InboxEvents):
+class Timeline(DbEvents, PersonnelEvents, FileEvents, InboxEvents, VehicleEvents):
     """A deployment, its truth as it stands, the events that change both, and the reference."""
 
     def expect_run(self, day: date) -> DayExpectation:

@@ -25,13 +25,19 @@ import yaml
 from safetynet.generate.build import build_world
 from safetynet.generate.ids import BIRTHPLACES, check_char
 from safetynet.generate.reference_ledger import PERSONNEL_TABLES, PROPERTY_COLS
-from safetynet.generate.reference_timeline import CIVIL, TimelineReference
+from safetynet.generate.reference_timeline import (
+    BUSINESS,
+    CIVIL,
+    OPTIONAL_SOURCES,
+    TimelineReference,
+)
 from safetynet.generate.regions import make_names
 from safetynet.generate.world import World
 
 SOURCE_TABLES = {"electricity": "elec", "water": "water"}
 """Utility source name → truth table name."""
-FILE_PATTERNS = {"electricity": "DL_{}.csv", "water": "SS_{}.txt", "property": "BDC_QLR_{}.xlsx"}
+FILE_PATTERNS = {"electricity": "DL_{}.csv", "water": "SS_{}.txt", "property": "BDC_QLR_{}.xlsx",
+                 "vehicles": "JDC_{}.csv"}
 FUTURE = "2099-01-01 00:00:00"
 """A skewed source clock's ``updated_at``."""
 INCREMENTAL = ("sa_household", "sa_member", "sa_allowance", "sa_cremation")
@@ -63,13 +69,16 @@ class TimelineBase:
         if self.world.cases != exp["cases"]:
             raise TimelineError("the rebuilt truth does not give the deployment's expected cases")
         self.seed = int(exp["seed"])
+        # the optional sources this deployment configures (the rule of another is not run)
+        self.optional = tuple(s for s in OPTIONAL_SOURCES if s in self.raw["sources"])
+        business = BUSINESS if "business" in self.optional else ()
         self.t: dict[str, pd.DataFrame] = {k: self.world.tables[k].copy() for k in
-                                           (*CIVIL, *PERSONNEL_TABLES)}
+                                           (*CIVIL, *PERSONNEL_TABLES, *business)}
         self._check_databases()
         floor = (self.raw.get("validation") or {}).get("volume_floor", 0.5)
         self.ref = TimelineReference(
             {"electricity": self.world.tables["elec"], "water": self.world.tables["water"]},
-            rules=self.raw.get("rules"), volume_floor=float(floor))
+            rules=self.raw.get("rules"), volume_floor=float(floor), optional=self.optional)
         self.registry = self.world.tables["property"][self.world.tables["property"]["in_new"]] \
             .reset_index(drop=True)
         self.truth_read: dict[str, dict[int, np.ndarray]] = {s: {} for s in SOURCE_TABLES}
@@ -174,6 +183,7 @@ class TimelineBase:
         b = pd.Timestamp(birth)
         taken = set().union(*(set(self.t[k]["pid"]) for k in ("members", "allowances", "staff")))
         taken |= set(self.registry["pid"].dropna())
+        taken |= set(self.world.tables["vehicles"]["pid"]) | set(self.world.tables["roles"]["pid"])
         while True:
             self._serial += 1
             rng = np.random.default_rng([self.seed, 90, self._serial])
