@@ -1,4 +1,4 @@
-"""End to end through Airflow: one day of all six DAGs with ``airflow dags test``.
+"""End to end through Airflow: one day of every DAG with ``airflow dags test``.
 
 This is the path production takes (the DAGs, not the CLI): each DAG runs in its
 own ``airflow`` subprocess against a private Airflow home with SQLite metadata,
@@ -39,7 +39,7 @@ def _log_excerpt(log: Path, lines: int = 40) -> str:
 
 
 def _run_day(config: Path, airflow_home: Path, logs: Path) -> Path:
-    """Run the six DAGs for the report date; return the published folder."""
+    """Run every DAG for the report date; return the published folder."""
     from safetynet.config import load_config
 
     env = airflow_environment(config, airflow_home)

@@ -42,7 +42,7 @@ import pytest
 import yaml
 from tests.conftest import REPORT_DATE, _connect, _free_port
 
-from safetynet.orchestration.environment import airflow_command, airflow_environment, run_airflow
+from safetynet.orchestration.environment import DAG_IDS, airflow_command, airflow_environment, run_airflow
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(1500)]
 
@@ -229,9 +229,8 @@ def stack(pg_url: str, pg_module_database: str, deployment: Callable[..., Path],
         _start(stack, "celery-worker", "celery", "worker", "--queues", queue, "--concurrency", "2",
                "--without-gossip", "--without-mingle", "--skip-serve-logs")
         stack.wait("the API server", lambda: _api_healthy(api_port), 180, logs=("api-server",))
-        expected = {"daily_report", "ingest_civil_affairs", "ingest_personnel", "ingest_property",
-                    "ingest_electricity", "ingest_water"}
-        stack.wait("the six DAGs to be parsed",
+        expected = set(DAG_IDS)
+        stack.wait(f"the {len(DAG_IDS)} DAGs to be parsed",
                    lambda: expected <= {r[0] for r in stack.query("SELECT dag_id FROM serialized_dag")},
                    240, logs=("dag-processor",))
         stack.wait("the Celery worker", lambda: "ready" in _tail(logs / "celery-worker.log", 200),

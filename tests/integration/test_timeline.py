@@ -12,7 +12,7 @@ workbook byte for byte.
 
 Runs on SQLite and on PostgreSQL (in-process ``pipeline.run``, one day through
 ``safetynet run`` as a subprocess), and the first days through Airflow
-(``airflow dags test`` of the six DAGs). Every difference of every run is
+(``airflow dags test`` of every DAG). Every difference of every run is
 collected and reported together, so one failing run does not hide the others.
 """
 

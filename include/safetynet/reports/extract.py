@@ -19,6 +19,7 @@ from safetynet.config import Config
 from safetynet.localtime import local_iso
 from safetynet.reports.csvsafe import write_safe_csv
 from safetynet.rules.catalog import RULES
+from safetynet.rules.engine import not_evaluated
 from safetynet.rules.registry import SEVERITY_ORDER
 from safetynet.sources.declarations import FILE_SPECS, SOURCES
 from safetynet.transport.drop import match_name
@@ -121,6 +122,7 @@ def write_manifest(path: Path, cfg: Config, d: date, files: list[dict],
                    freshness: dict[str, dict], cases: pd.DataFrame, dispositions: dict,
                    refused: list[dict] | None = None) -> None:
     """Write manifest.json as outputs.md lists it, plus the deliveries refused and pending."""
+    lacking = not_evaluated(cfg)  # rule -> the optional sources this deployment does not have
     manifest = {
         "report_date": d.isoformat(),
         "generated_at": local_iso(),  # local time with its offset: 2026-12-07T06:11:02+08:00
@@ -130,8 +132,8 @@ def write_manifest(path: Path, cfg: Config, d: date, files: list[dict],
         "refused": refused or [],
         "rules": [{"code": r.code, "name": r.label, "severity": r.severity,
                    "subject": r.subject, "version": r.version,
-                   "evaluated": set(r.sources) <= set(cfg.sources),
-                   "not_configured": [s for s in r.sources if s not in cfg.sources]} for r in RULES],
+                   "evaluated": r.code not in lacking,
+                   "not_configured": lacking.get(r.code, [])} for r in RULES],
         "thresholds": cfg.rules,
         "cases_by_status": {k: int(v) for k, v in cases["status"].value_counts().sort_index().items()},
         "cases_by_rule": {k: int(v) for k, v in cases["rule_code"].value_counts().sort_index().items()},

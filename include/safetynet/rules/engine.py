@@ -60,10 +60,9 @@ def rule_params(cfg: Config, d: date) -> dict:
 # reading every reading (``SELECT DISTINCT`` scanned 19M rows, 5 s, at city scale).
 WINDOW_SQL = """
     WITH RECURSIVE loaded(month, n) AS (
-        SELECT (SELECT MAX(month) FROM core_utility_reading WHERE source = :s AND month <= :m), 1
+        SELECT (SELECT MAX({col}) FROM {table} WHERE {mine} {col} <= :m), 1
         UNION ALL
-        SELECT (SELECT MAX(r.month) FROM core_utility_reading r
-                WHERE r.source = :s AND r.month < loaded.month), n + 1
+        SELECT (SELECT MAX({col}) FROM {table} WHERE {mine} {col} < loaded.month), n + 1
         FROM loaded WHERE loaded.month IS NOT NULL AND n < :k
     )
     SELECT month FROM loaded WHERE month IS NOT NULL AND n <= :k"""
@@ -71,11 +70,15 @@ WINDOW_SQL = """
 
 def utility_windows(conn: Connection, d: date, months: int) -> dict:
     """Each monthly source's window: its ``months`` latest loaded months not after D's month
-    (``<source>_months``, and their number ``<source>_n``)."""
+    (``<source>_months``, and their number ``<source>_n``), read from its declared table."""
     out: dict[str, object] = {}
     for source in of_cadence("monthly"):
-        rows = conn.execute(text(WINDOW_SQL),
-                            {"s": source, "m": d.strftime("%Y-%m"), "k": months}).scalars().all()
+        declared = SOURCES[source]
+        table = declared.tables[0].target
+        shared = sum(s.kind == "files" and s.tables[0].target == table for s in SOURCES.values()) > 1
+        sql = WINDOW_SQL.format(table=table, col=declared.month_column,
+                                mine="source = :s AND" if shared else "")
+        rows = conn.execute(text(sql), {"s": source, "m": d.strftime("%Y-%m"), "k": months}).scalars().all()
         window = sorted(rows)
         out[f"{source}_months"] = window
         out[f"{source}_n"] = len(window)

@@ -34,7 +34,6 @@ from safetynet.warehouse.engine import get_engine, migrate
 from safetynet.warehouse.file_registry import clear_refusal, register_file
 from safetynet.warehouse.indexes import deferred_indexes
 from safetynet.warehouse.schema import (
-    core_utility_reading,
     meta_load_log,
     meta_quarantine,
     meta_source_state,
@@ -106,8 +105,9 @@ def _row_batches(staged: Path) -> Iterator[pa.Table]:
 
 def _replace_scope(conn: Connection, source: str, item: dict, table: Table, stem: Path) -> None:
     """Delete what the item supersedes (its ``replace`` scope) and record its new watermark."""
-    replace = item.get("replace") or ("month" if item["target"] == "core_utility_reading" else
-                                      "snapshot" if "tag" in item else "table")
+    declared = SOURCES[source]
+    replace = item.get("replace") or {"monthly": "month", "snapshot": "snapshot"}.get(declared.cadence or "",
+                                                                                     "table")
     if replace == "keys":  # an upsert: the batch's keys go, then its rows come in
         if item["loaded"]:
             _delete_staged(conn, table.c.row_key, stem.with_name(stem.name + ".rows.parquet"), "row_key")
@@ -116,10 +116,12 @@ def _replace_scope(conn: Connection, source: str, item: dict, table: Table, stem
     elif replace == "groups":  # every group the batch names goes, even one now without rows
         _delete_staged(conn, table.c[item["group_column"]],
                        stem.with_name(stem.name + ".groups.parquet"), "group_key")
-    elif replace == "month":
+    elif replace == "month":  # the file's month of this source; its other months stay
         month = f"{item['tag'][:4]}-{item['tag'][4:]}"
-        conn.execute(delete(core_utility_reading).where(
-            core_utility_reading.c.source == source, core_utility_reading.c.month == month))
+        where = [table.c[declared.month_column or "month"] == month]
+        if "source" in table.c:  # a table several sources share (utility readings)
+            where.append(table.c.source == source)
+        conn.execute(delete(table).where(*where))
     elif replace == "snapshot":  # one version of the registry; the others stay (docs/over-time.md)
         tag = item["tag"]
         conn.execute(delete(table).where(table.c.snapshot_date == date(int(tag[:4]), int(tag[4:6]),
