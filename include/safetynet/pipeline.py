@@ -9,18 +9,22 @@ stale) and re-raises, so its task fails loudly while other sources go on.
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
 
 from safetynet.config import Config, load_config
+from safetynet.sources.batch import BatchRef, read_batch, reference
 from safetynet.sources.declarations import SOURCES as DECLARED
 
 SOURCES: tuple[str, ...] = tuple(DECLARED)
 """Every declared source (``sources.declarations``); a run ingests the configured ones."""
 log = logging.getLogger("safetynet")
+
+T = TypeVar("T")
 
 
 def _setup(report_date: date | str, config_path: str | Path | None) -> tuple[Config, date]:
@@ -28,17 +32,17 @@ def _setup(report_date: date | str, config_path: str | Path | None) -> tuple[Con
     return load_config(config_path), d
 
 
-def _guarded(cfg: Config, source: str, step: object, *args: object) -> dict:
+def _guarded(cfg: Config, source: str, step: Callable[..., T], *args: object) -> T:
     from safetynet.warehouse.load import record_failure
 
     try:
-        return step(*args)  # type: ignore[operator]
+        return step(*args)
     except Exception as exc:
         record_failure(cfg, source, exc)
         raise
 
 
-def extract(source: str, report_date: date | str, config_path: str | Path | None = None) -> dict:
+def extract(source: str, report_date: date | str, config_path: str | Path | None = None) -> BatchRef:
     """Read a source's new deliveries, normalise them and stage them as a batch on disk."""
     from safetynet.sources.extract import extract_source
 
@@ -48,16 +52,10 @@ def extract(source: str, report_date: date | str, config_path: str | Path | None
 
         raise SourceNotConfigured(f"{source} is not configured in {cfg.path} (sources.{source}); "
                                   "nothing to extract")
-    batch = _guarded(cfg, source, extract_source, cfg, source, d)
-    return {"source": source, "report_date": d.isoformat(), "path": batch["path"],
-            "items": len(batch["items"]), "read": sum(i["read"] for i in batch["items"])}
+    return reference(_guarded(cfg, source, extract_source, cfg, source, d))
 
 
-def _batch(ref: dict) -> dict:
-    return json.loads((Path(ref["path"]) / "batch.json").read_text("utf-8"))
-
-
-def validate(source: str, batch: dict, config_path: str | Path | None = None) -> dict:
+def validate(source: str, batch: Mapping[str, Any], config_path: str | Path | None = None) -> dict[str, Any]:
     """Validate a staged batch with the source's GX suites.
 
     Row-level failures are quarantined inside the staged batch; a batch-level
@@ -68,23 +66,22 @@ def validate(source: str, batch: dict, config_path: str | Path | None = None) ->
     from safetynet.validation import validate_batch
 
     cfg = load_config(config_path)
-    checked = _guarded(cfg, source, validate_batch, cfg, _batch(batch))
+    checked = _guarded(cfg, source, validate_batch, cfg, read_batch(batch["path"]))
     return {**batch, "validated": True, **checked}
 
 
-def load(source: str, batch: dict, config_path: str | Path | None = None) -> dict:
+def load(source: str, batch: Mapping[str, Any], config_path: str | Path | None = None) -> dict[str, Any]:
     """Load a validated batch into the warehouse in one transaction and record its accounting."""
     from safetynet.warehouse.load import load_batch
 
     cfg = load_config(config_path)
-    return _guarded(cfg, source, load_batch, cfg, _batch(batch))
+    return _guarded(cfg, source, load_batch, cfg, read_batch(batch["path"]))
 
 
 def ingest(source: str, report_date: date | str, config_path: str | Path | None = None) -> dict:
     """Extract, validate and load one source (what one ingest DAG does)."""
-    batch = extract(source, report_date, config_path)
-    batch = validate(source, batch, config_path)
-    return load(source, batch, config_path)
+    staged = extract(source, report_date, config_path)
+    return load(source, validate(source, staged, config_path), config_path)
 
 
 def evaluate(report_date: date | str, config_path: str | Path | None = None) -> dict:

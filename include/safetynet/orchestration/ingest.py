@@ -15,6 +15,7 @@ from airflow.sdk import task
 
 from safetynet.orchestration import defaults, tasks
 from safetynet.orchestration.tasks import StepResult
+from safetynet.sources.batch import BatchRef
 from safetynet.sources.declarations import SOURCES as DECLARED
 
 
@@ -22,11 +23,11 @@ def ingest_tasks(source: str, *, wait_for_delivery: bool) -> None:
     """Add the source's tasks to the DAG being defined; the load task updates its Asset."""
 
     @task(task_id="extract", multiple_outputs=False)
-    def extract(logical_date: datetime | None = None, dag_run: Any = None) -> StepResult:
+    def extract(logical_date: datetime | None = None, dag_run: Any = None) -> BatchRef:
         return tasks.extract(source, logical_date, dag_run)
 
     @task(task_id="validate", multiple_outputs=False)
-    def validate(batch: StepResult) -> StepResult:
+    def validate(batch: BatchRef) -> StepResult:
         return tasks.validate(source, batch)
 
     @task(task_id="load", multiple_outputs=False, outlets=[defaults.warehouse_asset(source)])

@@ -22,14 +22,16 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any, ParamSpec
+from typing import Any, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 from safetynet.config import LOCAL_TIMEZONE
+from safetynet.sources.batch import BatchRef
 
 CONFIG_ENV = "SAFETYNET_CONFIG"
 PERMANENT = frozenset({"DeliveryError", "BatchRejected", "ConfigError", "PublishError"})
 P = ParamSpec("P")
+R = TypeVar("R")
 
 StepResult = dict[str, Any]
 """A pipeline step's result: small, JSON-able, free of personal data."""
@@ -84,7 +86,7 @@ class RedactedError(RuntimeError):
     """A retryable failure whose message quoted an ID number, re-raised with it masked."""
 
 
-def _fail_fast(step: Callable[P, StepResult]) -> Callable[P, StepResult]:
+def _fail_fast(step: Callable[P, R]) -> Callable[P, R]:
     """Data and configuration errors fail the task at once: retrying cannot fix a bad file.
 
     Transport faults (a dropped connection, a timeout) keep Airflow's retries with
@@ -94,7 +96,7 @@ def _fail_fast(step: Callable[P, StepResult]) -> Callable[P, StepResult]:
     """
 
     @functools.wraps(step)
-    def run(*args: P.args, **kwargs: P.kwargs) -> StepResult:
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return step(*args, **kwargs)
         except Exception as exc:
@@ -117,7 +119,7 @@ def _fail_fast(step: Callable[P, StepResult]) -> Callable[P, StepResult]:
 
 
 @_fail_fast
-def extract(source: str, logical_date: datetime | None, dag_run: Any = None) -> StepResult:
+def extract(source: str, logical_date: datetime | None, dag_run: Any = None) -> BatchRef:
     """Stage the source's new deliveries as one batch.
 
     A source the deployment does not configure (an optional registry) skips the
@@ -137,7 +139,7 @@ def extract(source: str, logical_date: datetime | None, dag_run: Any = None) -> 
 
 
 @_fail_fast
-def validate(source: str, batch: StepResult) -> StepResult:
+def validate(source: str, batch: BatchRef) -> StepResult:
     """Check the staged batch (raises on a batch-level failure, so the run stops before load)."""
     from safetynet import pipeline
 

@@ -32,6 +32,7 @@ from sqlalchemy import Engine, select, text
 
 from safetynet.config import Config
 from safetynet.progress import stage
+from safetynet.sources.batch import StagedItem
 from safetynet.sources.db_readers import read_db_groups, read_db_table
 from safetynet.sources.declarations import DB_SPECS
 from safetynet.sources.itemstage import check_unparsed_share, conform_stream, stage_item, stem
@@ -44,13 +45,13 @@ log = logging.getLogger("safetynet")
 GROUP_CHUNK = 5_000  # group keys per IN (...) lookup
 
 
-def extract_database(cfg: Config, source: str, report_date: date, out: Path) -> list[dict]:
+def extract_database(cfg: Config, source: str, report_date: date, out: Path) -> list[StagedItem]:
     """Stage every table of a database source; return the items' accounting."""
     engine = get_engine(cfg.sources[source])
     marks = read_watermarks(cfg, source)
     last = loaded_fingerprints(cfg, source)
     cut = cutoff(report_date)
-    items = []
+    items: list[StagedItem] = []
     for spec in DB_SPECS[source]:
         since = marks.get(spec.name)
         mark = Watermark(since, spec.watermark, cut)

@@ -12,12 +12,12 @@ staged by ``sources.itemstage``.
 
 from __future__ import annotations
 
-import json
 import shutil
 from datetime import date
 from pathlib import Path
 
 from safetynet.config import Config
+from safetynet.sources.batch import StagedBatch, write_batch
 from safetynet.sources.database import extract_database
 from safetynet.sources.declarations import SOURCES
 from safetynet.sources.files import extract_files
@@ -28,7 +28,7 @@ def batch_dir(cfg: Config, source: str, report_date: date) -> Path:
     return cfg.work_dir / "batches" / source / report_date.isoformat()
 
 
-def extract_source(cfg: Config, source: str, report_date: date) -> dict:
+def extract_source(cfg: Config, source: str, report_date: date) -> StagedBatch:
     """Read and conform a source's new deliveries; return the batch summary."""
     out = batch_dir(cfg, source, report_date)
     shutil.rmtree(out, ignore_errors=True)
@@ -37,7 +37,7 @@ def extract_source(cfg: Config, source: str, report_date: date) -> dict:
         raise ValueError(f"unknown source {source!r}; expected one of {sorted(SOURCES)}")
     read = extract_database if SOURCES[source].kind == "database" else extract_files
     items = read(cfg, source, report_date, out)
-    summary = {"source": source, "report_date": report_date.isoformat(), "path": str(out),
-               "items": items}
-    (out / "batch.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), "utf-8")
-    return summary
+    batch: StagedBatch = {"source": source, "report_date": report_date.isoformat(), "path": str(out),
+                          "items": items}
+    write_batch(batch)
+    return batch

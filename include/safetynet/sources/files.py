@@ -19,6 +19,7 @@ import pandas as pd
 
 from safetynet.config import Config
 from safetynet.progress import stage
+from safetynet.sources.batch import StagedItem
 from safetynet.sources.conform import Conformed
 from safetynet.sources.declarations import SOURCES
 from safetynet.sources.drops import Delivery, DeliveryError, complete_deliveries
@@ -48,7 +49,7 @@ def in_force(declared: Source, deliveries: list[Delivery], report_date: date) ->
     return [d for d in deliveries if d.tag <= report_date.strftime("%Y%m")]
 
 
-def extract_files(cfg: Config, source: str, report_date: date, out: Path) -> list[dict]:
+def extract_files(cfg: Config, source: str, report_date: date, out: Path) -> list[StagedItem]:
     """Stage every new delivery of file source ``source`` in force for ``report_date``."""
     declared = SOURCES[source]
     spec = declared.layout
@@ -58,7 +59,7 @@ def extract_files(cfg: Config, source: str, report_date: date, out: Path) -> lis
     migrate(engine)
     seen, loaded = known_files(engine, source, versions)
     limits = load_thresholds(cfg)
-    items = []
+    items: list[StagedItem] = []
     for d in in_force(declared, complete_deliveries(folder, declared.pattern), report_date):
         if seen.get(d.name) == d.sha256:
             continue  # the same file seen again (loaded, or known as a duplicate) is a no-op

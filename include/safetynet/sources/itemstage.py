@@ -12,11 +12,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from safetynet.config import Config
 from safetynet.progress import Stage
+from safetynet.sources.batch import StagedItem
 from safetynet.sources.conform import Conformed, KeyHashes, Seen, conform
 from safetynet.sources.drops import DeliveryError
 from safetynet.sources.specs import TableSpec
@@ -125,8 +127,8 @@ def merge(parts: list[Conformed]) -> Conformed:
         sum(p.read for p in parts), sum(p.duplicates for p in parts))
 
 
-def stage_item(out: Path, item: str, target: str, c: Conformed, info: dict,
-               rows_written: int | None = None) -> dict:
+def stage_item(out: Path, item: str, target: str, c: Conformed, info: dict[str, Any],
+               rows_written: int | None = None) -> StagedItem:
     """Stage an item's rows (unless a :class:`RowSink` already did) and quarantine."""
     name = stem(item)
     if rows_written is None:
@@ -134,5 +136,6 @@ def stage_item(out: Path, item: str, target: str, c: Conformed, info: dict,
     c.quarantine.astype({"row_number": "int64"}).to_parquet(
         out / f"{name}.quarantine.parquet", index=False)
     loaded = c.loaded if rows_written is None else rows_written
-    return {"item": item, "target": target, "read": c.read, "loaded": loaded,
-            "quarantined": len(c.quarantine), "duplicates": c.duplicates, **info}
+    staged: StagedItem = {"item": item, "target": target, "read": c.read, "loaded": loaded,
+                          "quarantined": len(c.quarantine), "duplicates": c.duplicates, **info}  # type: ignore[typeddict-item]
+    return staged

@@ -26,6 +26,7 @@ from datetime import date, datetime, time, timedelta
 import pandas as pd
 from sqlalchemy import Connection, func, select
 
+from safetynet.sources.batch import StagedItem
 from safetynet.sources.declarations import of_cadence
 from safetynet.thresholds import Thresholds
 from safetynet.validation.projection import as_datetime
@@ -41,7 +42,7 @@ def previous_counts(conn: Connection, source: str) -> dict[str, int]:
     return {item: int(n or 0) for item, n in rows}
 
 
-def volume_bounds(settings: Thresholds, item: dict, database: bool, earlier: dict[str, int],
+def volume_bounds(settings: Thresholds, item: StagedItem, database: bool, earlier: dict[str, int],
                   accepted: bool = False) -> dict:
     """``min_rows`` for a full delivery (``max_rows`` is always open), open bounds otherwise."""
     open_bounds: dict = {"min_rows": None, "max_rows": None}
@@ -60,7 +61,7 @@ def volume_bounds(settings: Thresholds, item: dict, database: bool, earlier: dic
     return {"min_rows": math.ceil(prev * settings.volume_floor), "max_rows": None}
 
 
-def fresh_since(conn: Connection, settings: Thresholds, source: str, item: dict, column: str,
+def fresh_since(conn: Connection, settings: Thresholds, source: str, item: StagedItem, column: str,
                 report_date: date, newest_item: str | None) -> str | None:
     """The oldest acceptable newest value (ISO datetime), or None when not enforced."""
     if newest_item is not None and item["item"] != newest_item:
@@ -78,7 +79,7 @@ def fresh_since(conn: Connection, settings: Thresholds, source: str, item: dict,
     return since.isoformat()
 
 
-def newest_file_item(source: str, items: list[dict]) -> str | None:
+def newest_file_item(source: str, items: list[StagedItem]) -> str | None:
     """For monthly files, the batch's newest month is the one freshness is judged on."""
     if source not in MONTHLY_FILES:
         return None

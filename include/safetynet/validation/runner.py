@@ -16,11 +16,13 @@ import logging
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
 from safetynet.config import Config
 from safetynet.faults import fault_point
+from safetynet.sources.batch import StagedBatch, StagedItem, write_batch
 from safetynet.sources.declarations import DB_SPECS
 from safetynet.thresholds import Thresholds, load_thresholds
 from safetynet.validation.docs import write_batch_docs
@@ -34,7 +36,7 @@ from safetynet.validation.parameters import (
 )
 from safetynet.validation.projection import freshness_columns, new_salt, project
 from safetynet.validation.settings import load_suite, suite_name
-from safetynet.validation.store import quarantine_rows, record, write_batch
+from safetynet.validation.store import quarantine_rows, record
 from safetynet.warehouse.acceptance import is_accepted, pending
 from safetynet.warehouse.engine import get_engine, migrate
 from safetynet.warehouse.file_registry import record_refusal
@@ -48,7 +50,7 @@ def docs_dir(cfg: Config, source: str, report_date: str) -> Path:
     return cfg.work_dir / "data_docs" / source / report_date
 
 
-def validate_batch(cfg: Config, batch: dict) -> dict:
+def validate_batch(cfg: Config, batch: StagedBatch) -> dict[str, Any]:
     """Validate ``batch`` (its ``batch.json`` content); return a small summary or raise."""
     settings = load_thresholds(cfg)
     source, folder, batch_id = batch["source"], Path(batch["path"]), batch["report_date"]
@@ -75,11 +77,11 @@ def validate_batch(cfg: Config, batch: dict) -> dict:
                             + "; ".join(_explain(source, f, settings) for f in rejected))
     moved = sum(quarantine_rows(folder, i, [f for f in findings if f.item == i["item"]]) for i in items)
     if moved:
-        write_batch(folder, batch)
+        write_batch(batch)
     return {"checked_items": len(items), "validation_quarantined": moved, "data_docs": str(index)}
 
 
-def is_full(item: dict) -> bool:
+def is_full(item: StagedItem) -> bool:
     """A full delivery (a file, a table read whole): judged even when it holds no rows at all."""
     return item.get("mode") != "incremental"
 
@@ -94,8 +96,8 @@ def _explain(source: str, finding: Finding, settings: Thresholds) -> str:
             f"genuine: safetynet accept --source {source} --item {finding.item}")
 
 
-def _register_refused(engine: Engine, source: str, batch_id: str, items: list[dict], lines: dict[str, str],
-                      ) -> None:
+def _register_refused(engine: Engine, source: str, batch_id: str, items: list[StagedItem],
+                      lines: dict[str, str]) -> None:
     """Record the refused items (``safetynet status`` lists them, ``safetynet accept`` finds them)."""
     for item in items:
         if item["item"] in lines:
@@ -103,8 +105,8 @@ def _register_refused(engine: Engine, source: str, batch_id: str, items: list[di
                            lines[item["item"]], batch_id)
 
 
-def _run_items(runner: GxRunner, settings: Thresholds, engine: Engine, batch: dict,
-               items: list[dict]) -> list[Finding]:
+def _run_items(runner: GxRunner, settings: Thresholds, engine: Engine, batch: StagedBatch,
+               items: list[StagedItem]) -> list[Finding]:
     source, folder = batch["source"], Path(batch["path"])
     database = source in DB_SPECS
     report_date = date.fromisoformat(batch["report_date"])

@@ -13,13 +13,13 @@ duplicates`` still holds when the load records its accounting.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Engine, delete, insert
 
+from safetynet.sources.batch import StagedItem
 from safetynet.sources.staged import delivered_json, take_rows
 from safetynet.validation.outcome import Finding
 from safetynet.warehouse.schema import meta_validation
@@ -43,7 +43,7 @@ def record(engine: Engine, source: str, batch_id: str, findings: list[Finding]) 
     return len(rows)
 
 
-def quarantine_rows(folder: Path, item: dict, findings: list[Finding]) -> int:
+def quarantine_rows(folder: Path, item: StagedItem, findings: list[Finding]) -> int:
     """Move the rows row-level findings name into the item's quarantine; return how many."""
     reason: dict[int, Finding] = {}
     for f in findings:  # a row failing twice keeps the first reason found
@@ -67,8 +67,3 @@ def quarantine_rows(folder: Path, item: dict, findings: list[Finding]) -> int:
     item["loaded"] -= len(moved)
     item["quarantined"] += len(moved)
     return len(moved)
-
-
-def write_batch(folder: Path, batch: dict) -> None:
-    """Rewrite ``batch.json`` after its items' counts changed."""
-    (folder / "batch.json").write_text(json.dumps(batch, ensure_ascii=False, indent=2), "utf-8")

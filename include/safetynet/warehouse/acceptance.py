@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, select, update
 
+from safetynet.sources.batch import StagedItem
 from safetynet.sources.declarations import DB_SPECS, FILE_SPECS
 from safetynet.warehouse.audit import record
 from safetynet.warehouse.schema import meta_acceptance, meta_refused
@@ -63,12 +64,12 @@ def pending(conn: Connection, source: str) -> set[tuple[str, str | None]]:
     return {(item, sha) for item, sha in rows}
 
 
-def is_accepted(accepted: set[tuple[str, str | None]], item: dict) -> bool:
+def is_accepted(accepted: set[tuple[str, str | None]], item: StagedItem) -> bool:
     """Whether a staged item is the accepted delivery (its file's SHA-256, or its table)."""
     return (item["item"], item.get("sha256")) in accepted
 
 
-def mark_used(conn: Connection, source: str, item: dict, batch_id: str) -> None:
+def mark_used(conn: Connection, source: str, item: StagedItem, batch_id: str) -> None:
     """Consume the acceptance of a loaded item (inside the load's transaction)."""
     conn.execute(update(meta_acceptance).where(
         meta_acceptance.c.source == source, meta_acceptance.c.item == item["item"],

@@ -17,6 +17,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -27,6 +28,7 @@ from safetynet.config import Config
 from safetynet.faults import fault_point
 from safetynet.privacy import mask_text
 from safetynet.progress import stage
+from safetynet.sources.batch import StagedBatch, StagedItem
 from safetynet.sources.declarations import SOURCES
 from safetynet.warehouse.acceptance import mark_used
 from safetynet.warehouse.bulk import CHUNK_ROWS, BulkLoadError, insert_frame
@@ -47,7 +49,7 @@ REBUILDS = {"int_water_key": rebuild_water_keys}
 """Derived tables a source's declaration names (``Source.rebuild``), rebuilt in its load's transaction."""
 
 
-def load_batch(cfg: Config, batch: dict) -> dict:
+def load_batch(cfg: Config, batch: StagedBatch) -> dict[str, Any]:
     """Load every item of ``batch`` in one transaction; return the accounting."""
     source, folder = batch["source"], Path(batch["path"])
     engine = get_engine(cfg.warehouse_url)
@@ -73,8 +75,9 @@ def load_batch(cfg: Config, batch: dict) -> dict:
             mark_used(conn, source, item, batch["report_date"])
             clear_refusal(conn, source, item["item"])
             st.advance(item["loaded"])
-            for key in totals:
-                totals[key] += item[key]
+            for key, count in (("read", item["read"]), ("loaded", item["loaded"]),
+                               ("quarantined", item["quarantined"]), ("duplicates", item["duplicates"])):
+                totals[key] += count
         _record_state(conn, source, now, changed)
         if batch["items"]:  # derived tables follow their source's rows; none changed: no rebuild
             for derived in SOURCES[source].rebuild:
@@ -103,7 +106,7 @@ def _row_batches(staged: Path) -> Iterator[pa.Table]:
         yield pa.Table.from_batches([batch])
 
 
-def _replace_scope(conn: Connection, source: str, item: dict, table: Table, stem: Path) -> None:
+def _replace_scope(conn: Connection, source: str, item: StagedItem, table: Table, stem: Path) -> None:
     """Delete what the item supersedes (its ``replace`` scope) and record its new watermark."""
     declared = SOURCES[source]
     replace = item.get("replace") or {"monthly": "month", "snapshot": "snapshot"}.get(declared.cadence or "",
@@ -145,7 +148,7 @@ def _delete_staged(conn: Connection, column: Column, path: Path, key: str) -> No
     conn.execute(delete(stg_batch_key))
 
 
-def fingerprint(item: dict) -> str:
+def fingerprint(item: StagedItem) -> str:
     """What was delivered, to tell a changed delivery from the same one read again.
 
     A file's SHA-256; a table read whole, the digest of its content as delivered; an
@@ -158,8 +161,8 @@ def fingerprint(item: dict) -> str:
     return "watermark " + json.dumps(item.get("watermark"), default=str)
 
 
-def _record_item(conn: Connection, source: str, item: dict, quarantine: pd.DataFrame,
-                 batch: dict, now: datetime) -> bool:
+def _record_item(conn: Connection, source: str, item: StagedItem, quarantine: pd.DataFrame,
+                 batch: StagedBatch, now: datetime) -> bool:
     """Record the item's quarantine, accounting and file; return whether its delivery changed."""
     name = item["item"]
     scope = (meta_quarantine.c.source == source, meta_quarantine.c.item == name,
