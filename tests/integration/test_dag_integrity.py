@@ -27,6 +27,7 @@ from safetynet.sources.declarations import SOURCES
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DAGS_DIR = REPO_ROOT / "dags"
 DAG_FILES = sorted(DAGS_DIR.glob("*.py"))
+INGEST_BUILDER = REPO_ROOT / "include" / "safetynet" / "orchestration" / "ingest.py"
 INGEST_SOURCES = tuple(SOURCES)  # one ingest DAG per declared source
 FILE_SOURCES = tuple(n for n, s in SOURCES.items() if s.kind == "files")
 EXPECTED_DAG_IDS = {f"ingest_{s}" for s in INGEST_SOURCES} | {"daily_report"}
@@ -131,11 +132,20 @@ def test_daily_report_shape(dagbag: Any) -> None:
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
 def test_catchup_is_explicit_and_no_dag_imports_another(path: Path) -> None:
-    """``catchup=False`` is written in the file, not left to a config default."""
+    """``catchup=False`` is written where the DAG is built, not left to a config default.
+
+    A DAG file calls ``dag(...)`` itself, or (an ingest DAG) ``ingest_dag``, whose
+    ``dag(...)`` call is then the one that must say it.
+    """
     tree = ast.parse(path.read_text(encoding="utf-8"))
+    calls = {getattr(node.func, "id", None) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    builder = tree if "dag" in calls else None
+    if "ingest_dag" in calls:
+        builder = ast.parse(INGEST_BUILDER.read_text(encoding="utf-8"))
+    assert builder is not None, f"{path.name} builds no DAG"
     keywords = {
         kw.arg: kw.value
-        for node in ast.walk(tree)
+        for node in ast.walk(builder)
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "dag"
         for kw in node.keywords
     }
