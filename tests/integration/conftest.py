@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import re
@@ -94,32 +95,25 @@ class SmtpSink:
 @pytest.fixture
 def smtp_sink(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpSink]:
     """An aiosmtpd server, configured as ``smtp_default`` with one alert recipient."""
-    from aiosmtpd.controller import Controller
-    from tests.integration.sftp_server import free_port
-
     from safetynet.orchestration import alerts
 
-    sink = SmtpSink(port=free_port())
-
-    class Handler:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-            sink.messages.append(message_from_bytes(envelope.content))
-            return "250 OK"
-
-    controller = Controller(Handler(), hostname="127.0.0.1", port=sink.port)
-    controller.start()
-    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", sink.connection())
-    monkeypatch.setenv(alerts.EMAIL_TO_ENV, "oncall@example.org, audit@example.org")
-    try:
+    with _smtp_server() as sink:
+        monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", sink.connection())
+        monkeypatch.setenv(alerts.EMAIL_TO_ENV, "oncall@example.org, audit@example.org")
         yield sink
-    finally:
-        controller.stop()
 
 
 @pytest.fixture(scope="module")
 def smtp_module() -> Iterator[SmtpSink]:
     """An SMTP server like :func:`smtp_sink`, for a whole module, set in no environment: tests that
     start Airflow components pass ``connection()`` to them as ``AIRFLOW_CONN_SMTP_DEFAULT``."""
+    with _smtp_server() as sink:
+        yield sink
+
+
+@contextlib.contextmanager
+def _smtp_server() -> Iterator[SmtpSink]:
+    """An aiosmtpd server on a free local port that keeps every message it receives."""
     from aiosmtpd.controller import Controller
     from tests.integration.sftp_server import free_port
 

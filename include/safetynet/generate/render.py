@@ -8,6 +8,7 @@ for it by construction.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -89,11 +90,7 @@ def render_world(tables: dict[str, pd.DataFrame], rng: np.random.Generator, dirt
         if ncol in df:
             df["d_name"], kinds = render_names(df[ncol].to_numpy(dtype=object), rng)
             count_into(dirt, kinds)
-    for name, cols in DATE_COLS.items():
-        df = tables[name]
-        for c in cols:
-            df["d_" + c], kinds = render_dates(df[c], rng)
-            count_into(dirt, kinds)
+    _render_date_columns(tables, DATE_COLS, rng, dirt)
     prefix_p = {"households": (0.2, 0.1, 0.4, 0.3), "property": (0.7, 0.1, 0.1, 0.1),
                 "elec": (0.5, 0.1, 0.2, 0.2), "water": (0.3, 0.2, 0.2, 0.3)}
     for name, pp in prefix_p.items():
@@ -120,7 +117,13 @@ def render_assets(tables: dict[str, pd.DataFrame], rng: np.random.Generator, dir
         render_ids(df, rng, dirt)
         df["d_name"], kinds = render_names(df["name"].to_numpy(dtype=object), rng)
         count_into(dirt, kinds)
-    for name, cols in ASSET_DATE_COLS.items():
+    _render_date_columns(tables, ASSET_DATE_COLS, rng, dirt)
+
+
+def _render_date_columns(tables: dict[str, pd.DataFrame], columns: Mapping[str, Sequence[str]],
+                         rng: np.random.Generator, dirt: Counter) -> None:
+    """Each named date column rendered with dirt into its ``d_`` column."""
+    for name, cols in columns.items():
         df = tables[name]
         for c in cols:
             df["d_" + c], kinds = render_dates(df[c], rng)
