@@ -43,18 +43,19 @@ from safetynet.dashboard.page import render
 from safetynet.dashboard.summary import load_summary
 from safetynet.dashboard.validation_page import load_validation_page
 from safetynet.privacy import mask_id
+from safetynet.sources.declarations import SOURCES
 from safetynet.transforms.ids import normalize_id
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(1800)]
 
 DAY = "2026-11-20"
-# Rare, unmistakable names (rarely used ideographs), one per kind of source record.
+# Rare, unmistakable names (rarely used ideographs), one per kind of source record; "headerless"
+# is the first row of a file delivered without its header line.
 CANARIES = {"member": "龘靐齉", "cremation": "麤鱻爨", "staff": "齾灪龖", "allowance": "籱龗驫",
-            "headerless": "黧黟黥"}  # the first row of a file delivered without its header line
-ID_TABLES = {  # source table -> its ID columns (sources.md §1, §2)
-    "sa_member": ("id_number",), "sa_allowance": ("id_number",), "sa_cremation": ("id_number",),
-    "sa_relative_filing": ("id_number", "staff_id_number"), "hr_staff": ("id_number",),
-    "hr_village_cadre": ("id_number",), "hr_relative": ("staff_id_number", "relative_id_number"),
+            "role": "爩麣癵", "headerless": "黧黟黥"}
+ID_TABLES = {  # source table -> its ID columns, from the declarations (every database source)
+    table.name: tuple(column for column, (_, kind) in table.columns.items() if kind == "id")
+    for source in SOURCES.values() if source.kind == "database" for table in source.tables
 }
 _RUN = re.compile(r"[0-9X]{15,}")
 _WS = re.compile(r"\s+")
@@ -167,14 +168,16 @@ def source_ids(sources: Path) -> frozenset[str]:
 
 def _plant_canaries(deployment: Path) -> None:
     """Give planted-case people canary names — an R08 member (both memberships), an R01 death
-    record, an R02 staff member, an R10 allowance holder — so the names reach the extract."""
+    record, an R02 staff member, an R10 allowance holder, an R12 market-entity role — so the
+    names reach the extract."""
     import json
 
     cases = json.loads((deployment / "expected_cases.json").read_text(encoding="utf-8"))["cases"]
     targets = {"member": ("civil_affairs", "sa_member", cases["R08"][0]),
                "cremation": ("civil_affairs", "sa_cremation", cases["R01"][0]),
                "staff": ("personnel", "hr_staff", cases["R02"][0]),
-               "allowance": ("civil_affairs", "sa_allowance", cases["R10"][0])}
+               "allowance": ("civil_affairs", "sa_allowance", cases["R10"][0]),
+               "role": ("business", "mr_role", cases["R12"][0])}
     for kind, (db, table, case_key) in targets.items():
         person = case_key.split(":")[-1]
         with sqlite3.connect(deployment / "sources" / f"{db}.db") as con:
@@ -343,8 +346,9 @@ def test_no_personal_data_outside_the_extract_and_the_warehouse(
         ids_in_extract = in_extract - _canaries(control.hits)
         assert _canaries(control.hits) and ids_in_extract, describe(control.hits)
         control.hits.clear()
-        control.database(warehouse, "warehouse", ["core_member", "core_staff", "core_allowance"])
-        assert len(_canaries(control.hits)) == 3, describe(control.hits)
+        control.database(warehouse, "warehouse", ["core_member", "core_staff", "core_allowance",
+                                                  "core_market_role"])
+        assert len(_canaries(control.hits)) == 4, describe(control.hits)
     finally:
         warehouse.dispose()
         metadata.dispose()
