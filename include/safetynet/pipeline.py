@@ -126,6 +126,28 @@ def publish(report_date: date | str, config_path: str | Path | None = None) -> d
     return {**summary, "published_to": target, "audit": kind}
 
 
+def publish_warnings(report_date: date | str, config_path: str | Path | None = None) -> dict:
+    """Write the day's hardship warnings and publish them atomically to the warning outbox.
+
+    The social-assistance unit's own location (``warning_outbox``), never the
+    inspectors' outbox; a deployment without one publishes no warnings (they stay
+    in the warehouse) and says so.
+    """
+    from safetynet.publishing import publish_folder
+    from safetynet.reports.warnings import build_warnings
+
+    cfg, d = _setup(report_date, config_path)
+    if not cfg.warning_outbox:
+        log.info("no warning_outbox configured: the day's hardship warnings are not published")
+        return {"report_date": d.isoformat(), "warnings_published_to": None}
+    staged = cfg.work_dir / "warnings" / d.isoformat()
+    shutil.rmtree(staged, ignore_errors=True)
+    staged.mkdir(parents=True)
+    summary = build_warnings(cfg, d, staged)
+    target = publish_folder(cfg.warning_outbox, staged, d.isoformat())
+    return {**summary, "warnings_published_to": target}
+
+
 def run(report_date: date | str, config_path: str | Path | None = None) -> dict:
     """Every step for one date in one process: ingest all sources, evaluate, publish.
 
@@ -145,4 +167,6 @@ def run(report_date: date | str, config_path: str | Path | None = None) -> dict:
                 log.error("source %s failed and is reported stale: %s", source, failed[source])
         evaluated = evaluate(d, config_path)
         published = publish(d, config_path)
-    return {"failed_sources": failed, **evaluated, **published}
+        warned = publish_warnings(d, config_path)
+    return {"failed_sources": failed, **evaluated, **published,
+            "warnings_published_to": warned["warnings_published_to"]}
