@@ -1,4 +1,4 @@
-"""Adding a source takes four files (README, "Adding a source"): proven on a toy seventh source.
+"""Adding a source takes four files (README, "Adding a source"): proven on a toy source.
 
 In a temporary copy of the package, DAG folder and suites, exactly four files
 change — the source's declaration, its warehouse table, its expectation suite and
@@ -38,7 +38,7 @@ TOY = Source(
     cadence="monthly", file_name="NY_{tag}.csv", doc=MONTHLY_DOC)
 '''
 TABLE = '''
-core_toy = Table(  # a toy seventh source (tests/integration/test_adding_a_source.py)
+core_toy = Table(  # a toy source (tests/integration/test_adding_a_source.py)
     "core_toy", metadata,
     Column("source", String(16)), Column("month", String(7), nullable=False),
     Column("grant_no", String(64), nullable=False), *_id("holder_id"), Column("holder_name", Text),
