@@ -98,6 +98,7 @@ def evaluate_day(cfg: Config, d: date) -> dict:
     only the warehouse.
     """
     from safetynet.dispositions import load_dispositions
+    from safetynet.dispositions_kinds import WARNING_DECISIONS
     from safetynet.rules.engine import evaluate_rules
     from safetynet.warehouse.engine import get_engine, migrate
     from safetynet.warehouse.regions import load_regions
@@ -107,7 +108,8 @@ def evaluate_day(cfg: Config, d: date) -> dict:
     with engine.begin() as conn:
         load_regions(conn, cfg.regions_file)
         inbox = load_dispositions(conn, cfg, d)
-    return {**evaluate_rules(cfg, d), "dispositions": inbox}
+        bureau = load_dispositions(conn, cfg, d, WARNING_DECISIONS)
+    return {**evaluate_rules(cfg, d), "dispositions": inbox, "warning_decisions": bureau}
 
 
 def publish(report_date: date | str, config_path: str | Path | None = None) -> dict:

@@ -24,6 +24,7 @@ import pandas as pd
 from sqlalchemy import Connection, Table, bindparam, delete, text
 
 from safetynet.config import Config
+from safetynet.dispositions_kinds import CASE_DECISIONS, WARNING_DECISIONS
 from safetynet.progress import stage
 from safetynet.rules.catalog import RULES
 from safetynet.rules.catalog_warnings import WARNINGS
@@ -59,8 +60,8 @@ class Catalog:
     suppressing: str  # the outcome that keeps an item out of the reports while its evidence holds
 
 
-CASES = Catalog(RULES, mart_case_day, core_disposition, "EXPLAINED")
-WARNING_CATALOG = Catalog(WARNINGS, mart_warning_day, core_warning_disposition, "NOT_NEEDED")
+CASES = Catalog(RULES, mart_case_day, core_disposition, CASE_DECISIONS.suppressing)
+WARNING_CATALOG = Catalog(WARNINGS, mart_warning_day, core_warning_disposition, WARNING_DECISIONS.suppressing)
 CATALOGS = (CASES, WARNING_CATALOG)
 EVERY_RULE: tuple[Rule, ...] = RULES + WARNINGS
 
