@@ -1,10 +1,11 @@
 """The social-assistance unit's hardship warnings (outputs.md "Hardship warnings").
 
 ``warnings_YYYYMMDD.csv`` (the case CSV's conventions: UTF-8 with BOM,
-spreadsheet-safe, no timestamps, so identical inputs give byte-identical files)
-and ``manifest.json``, built from ``mart_warning_day`` only: the inspectors'
-reports never read that table, and this module never reads the cases. Medical
-figures (H01's evidence) appear in these files and nowhere else.
+spreadsheet-safe, no timestamps, so identical inputs give byte-identical files),
+``warnings_YYYYMMDD.xlsx`` (``warnings_workbook``) and ``manifest.json``, built
+from ``mart_warning_day`` only: the inspectors' reports never read that table,
+and this module never reads the cases. Medical figures (H01's evidence) appear
+in these files and nowhere else.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from safetynet.config import Config
 from safetynet.localtime import local_iso
 from safetynet.reports.csvsafe import write_safe_csv
 from safetynet.reports.extract import file_entry, source_freshness
+from safetynet.reports.warnings_workbook import write_warnings_workbook
 from safetynet.rules.catalog_warnings import WARNINGS
 from safetynet.rules.engine import not_evaluated
 from safetynet.rules.registry import SEVERITY_ORDER
@@ -62,8 +64,10 @@ def build_warnings(cfg: Config, d: date, staged: Path) -> dict:
     with engine.connect() as conn:
         warnings = warning_frame(conn, d)
         freshness = source_freshness(conn, d, [s for s in cfg.sources if s in needed])
-    csv_path = staged / f"warnings_{d:%Y%m%d}.csv"
-    files = [file_entry(csv_path, write_safe_csv(warnings, csv_path))]
+    csv_path, xlsx_path = staged / f"warnings_{d:%Y%m%d}.csv", staged / f"warnings_{d:%Y%m%d}.xlsx"
+    thresholds = {k: cfg.rules[k] for k in THRESHOLDS if k in cfg.rules}
+    files = [file_entry(csv_path, write_safe_csv(warnings, csv_path)),
+             file_entry(xlsx_path, write_warnings_workbook(xlsx_path, d, warnings, freshness, thresholds))]
     lacking = not_evaluated(cfg, WARNINGS)
     manifest = {
         "report_date": d.isoformat(), "generated_at": local_iso(), "files": files,
@@ -71,7 +75,7 @@ def build_warnings(cfg: Config, d: date, staged: Path) -> dict:
         "warnings": [{"code": w.code, "name": w.label, "severity": w.severity, "subject": w.subject,
                       "version": w.version, "evaluated": w.code not in lacking,
                       "not_configured": lacking.get(w.code, [])} for w in WARNINGS],
-        "thresholds": {k: cfg.rules[k] for k in THRESHOLDS if k in cfg.rules},
+        "thresholds": thresholds,
         "warnings_by_status": _counts(warnings["status"]),
         "warnings_by_code": _counts(warnings["warning_code"]),
     }
