@@ -128,6 +128,24 @@ def publish(report_date: date | str, config_path: str | Path | None = None) -> d
     return {**summary, "published_to": target, "audit": kind}
 
 
+class NotEvaluatedYet(RuntimeError):
+    """The report date's rules and warnings have not been evaluated: nothing to publish yet (retried)."""
+
+
+def was_evaluated(cfg: Config, d: date) -> bool:
+    """Whether report date D has been evaluated (its place in the report chain is recorded then)."""
+    from sqlalchemy import select
+
+    from safetynet.warehouse.engine import get_engine, migrate
+    from safetynet.warehouse.schema import meta_report_chain
+
+    engine = get_engine(cfg.warehouse_url)
+    migrate(engine)
+    with engine.connect() as conn:
+        return conn.execute(select(meta_report_chain.c.report_date).where(
+            meta_report_chain.c.report_date == d)).first() is not None
+
+
 def publish_warnings(report_date: date | str, config_path: str | Path | None = None) -> dict:
     """Write the day's hardship warnings and publish them atomically to the warning outbox.
 
@@ -142,6 +160,9 @@ def publish_warnings(report_date: date | str, config_path: str | Path | None = N
     if not cfg.warning_outbox:
         log.info("no warning_outbox configured: the day's hardship warnings are not published")
         return {"report_date": d.isoformat(), "warnings_published_to": None}
+    if not was_evaluated(cfg, d):
+        raise NotEvaluatedYet(f"{d.isoformat()} has not been evaluated yet: its warnings are published "
+                              "after daily_report's evaluate (or safetynet run); nothing was published")
     staged = cfg.work_dir / "warnings" / d.isoformat()
     shutil.rmtree(staged, ignore_errors=True)
     staged.mkdir(parents=True)
