@@ -21,6 +21,7 @@ from safetynet.config import Config
 from safetynet.localtime import local_iso
 from safetynet.reports.csvsafe import write_safe_csv
 from safetynet.reports.extract import file_entry, source_freshness
+from safetynet.reports.warning_figures import warning_figures
 from safetynet.reports.warnings_workbook import write_warnings_workbook
 from safetynet.rules.catalog_warnings import WARNINGS
 from safetynet.rules.engine import not_evaluated
@@ -64,6 +65,7 @@ def build_warnings(cfg: Config, d: date, staged: Path) -> dict:
     with engine.connect() as conn:
         warnings = warning_frame(conn, d)
         freshness = source_freshness(conn, d, [s for s in cfg.sources if s in needed])
+        figures = warning_figures(conn, d)
     csv_path, xlsx_path = staged / f"warnings_{d:%Y%m%d}.csv", staged / f"warnings_{d:%Y%m%d}.xlsx"
     thresholds = {k: cfg.rules[k] for k in THRESHOLDS if k in cfg.rules}
     files = [file_entry(csv_path, write_safe_csv(warnings, csv_path)),
@@ -78,6 +80,7 @@ def build_warnings(cfg: Config, d: date, staged: Path) -> dict:
         "thresholds": thresholds,
         "warnings_by_status": _counts(warnings["status"]),
         "warnings_by_code": _counts(warnings["warning_code"]),
+        "figures": figures,
     }
     (staged / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
                                           encoding="utf-8")

@@ -62,3 +62,19 @@ def test_neither_side_decides_on_the_others_items(wh: Warehouse, tmp_path: Path)
     assert bureau == 0
     assert rejected == [("warning_dispositions", "unknown outcome (expected ASSISTED/已救助, "
                                                  "NOT_NEEDED/无需救助, VISITING/走访中)")]
+
+
+def test_figures_closed_out_within_a_week_and_h02_later_enrolled(wh: Warehouse, tmp_path: Path) -> None:
+    from safetynet.reports.warning_figures import warning_figures
+
+    inbox = _setup(wh, tmp_path)  # H02 for A and B, first seen 2026-11-20
+    (inbox / "warning_dispositions_1.csv").write_text(HEADER + f"H02:{A},ASSISTED,,\n", encoding="utf-8")
+    evaluate_day(wh.cfg, date(2026, 11, 24))  # A's decision applies from the 24th: within the week
+    wh.household("H9", B, approved=date(2026, 11, 25), joined=date(2026, 11, 25))  # B taken in on the 25th
+    day = date(2026, 11, 28)
+    evaluate_day(wh.cfg, day)
+    with get_engine(wh.cfg.warehouse_url).connect() as conn:
+        figures = warning_figures(conn, day)
+    assert figures["closed_within_7_days"] == {"due": 2, "closed": 1}
+    assert figures["h02_enrolled"] == {"warned": 2, "enrolled": 1, "share": 0.5}
+    assert figures["by_code"] == [{"rule_code": "H02", "open": 0, "closed": 1}]  # B resolved: not open
