@@ -1,8 +1,8 @@
 """One timed pipeline run, every task in a process of its own, as Airflow runs them.
 
-The five sources' extract, validate and load tasks go to a pool of worker
-processes (default 2, one per core), largest source first; a source's next task
-is queued when its previous one finishes, the way the executor runs the five
+Every configured source's extract, validate and load tasks go to a pool of
+worker processes (default 2, one per core), largest source first; a source's next
+task is queued when its previous one finishes, the way the executor runs the
 ingest DAGs side by side. Then rules and reports, each in a fresh process too.
 Task processes are forked from a server that has already imported the pipeline
 (``forkserver``), so a task pays no import time and its peak memory is its own.
@@ -23,8 +23,10 @@ from datetime import date
 from multiprocessing import get_context
 
 from safetynet import pipeline
+from safetynet.config import load_config
 
-LARGEST_FIRST = ("electricity", "water", "civil_affairs", "property", "personnel")
+LARGEST = ("electricity", "water", "civil_affairs", "vehicles", "property", "business", "personnel")
+"""The generated sources by size, largest first (any other configured source follows them)."""
 NEXT_STEP = {"extract": "validate", "validate": "load", "load": None}
 PRELOAD = ["safetynet.pipeline", "safetynet.validation", "safetynet.warehouse.load",
            "safetynet.rules.engine", "safetynet.reports.build", "great_expectations"]
@@ -44,10 +46,18 @@ def task(step: str, source: str | None, config: str, day: date, batch: dict | No
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
 
 
+def largest_first(config: str) -> list[str]:
+    """The deployment's configured sources, the largest first."""
+    configured = list(load_config(config).sources)
+    return sorted(configured, key=lambda s: (LARGEST.index(s) if s in LARGEST else len(LARGEST),
+                                             configured.index(s)))
+
+
 def _ingest(pool: ProcessPoolExecutor, config: str, day: date) -> dict[str, dict]:
-    """Every source's three tasks, each queued when the one before it finished."""
-    running: set[Future] = {pool.submit(task, "extract", s, config, day) for s in LARGEST_FIRST}
-    steps: dict[str, dict] = {s: {} for s in LARGEST_FIRST}
+    """Every configured source's three tasks, each queued when the one before it finished."""
+    order = largest_first(config)
+    running: set[Future] = {pool.submit(task, "extract", s, config, day) for s in order}
+    steps: dict[str, dict] = {s: {} for s in order}
     while running:
         done, running = wait(running, return_when=FIRST_COMPLETED)
         for future in done:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 import shutil
 from collections.abc import Callable
 from datetime import date
@@ -24,11 +25,9 @@ def _over_sftp(config: Path, sshd: SshServer, monkeypatch: pytest.MonkeyPatch, t
     remote = sshd.data / tag
     shutil.move(str(config.parent / "drop"), remote / "drop")
     (remote / "outbox").mkdir()
-    body = config.read_text("utf-8")
-    for local, folder in (("drop/property", "drop/property"), ("drop/power", "drop/power"),
-                          ("drop/water", "drop/water"), ("outbox", "outbox")):
-        body = body.replace(f"location: {local}", f"location: sftp://{CONN}{remote}/{folder}")
-    assert body.count("sftp://") == 4, body
+    body, moved = re.subn(r"location: (drop/\w+|outbox)$", rf"location: sftp://{CONN}{remote}/\1",
+                          config.read_text("utf-8"), flags=re.MULTILINE)
+    assert moved == len(list((remote / "drop").iterdir())) + 1, body  # every drop and the outbox
     config.write_text(body, "utf-8")
     monkeypatch.setenv(f"AIRFLOW_CONN_{CONN.upper()}", sshd.conn_env())
     return remote
