@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -87,10 +88,11 @@ def _add_toy_source(copy: Path) -> list[Path]:
     """Write the four files into the copy; return them."""
     declarations = copy / "include/safetynet/sources/declarations.py"
     text = declarations.read_text(encoding="utf-8")
-    listed = "CIVIL_AFFAIRS, PERSONNEL, PROPERTY, ELECTRICITY, WATER, VEHICLES, BUSINESS)}"
-    assert listed in text, "the declarations module no longer lists its sources as the test expects"
+    listed = re.search(r"SOURCES: dict\[str, Source\] = \{s\.name: s for s in \(([^)]*)\)\}", text)
+    assert listed, "the declarations module no longer lists its sources as the test expects"
+    text = text[:listed.end(1)] + ", TOY" + text[listed.end(1):]  # the toy source listed last
     text = text.replace("SOURCES: dict[str, Source]", DECLARATION + "\n\nSOURCES: dict[str, Source]", 1)
-    declarations.write_text(text.replace(listed, listed[:-2] + ", TOY)}"), encoding="utf-8")
+    declarations.write_text(text, encoding="utf-8")
     schema = copy / "include/safetynet/warehouse/schema.py"
     schema.write_text(schema.read_text(encoding="utf-8") + TABLE, encoding="utf-8")
     suite = copy / "expectations/toy.json"
