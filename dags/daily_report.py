@@ -21,9 +21,10 @@ Every morning at 06:30 (Asia/Shanghai), after the night's ingests, and again
 whenever an ingest updates a source's warehouse Asset (such a run reports for the
 local day it runs on):
 
-* **evaluate** runs every rule as of the report date (the run's day in
-  Asia/Shanghai) against the warehouse and updates the case table, applying the
-  inspectors' dispositions;
+* **evaluate** runs every rule and hardship warning as of the report date (the
+  run's day in Asia/Shanghai) against the warehouse and updates the case and
+  warning tables, applying the inspectors' and the bureau's decisions (the
+  warnings are published by `daily_warnings`, which this task's Asset triggers);
 * **publish** writes `mismatches_YYYYMMDD.csv/.xlsx`, `monitoring_YYYYMMDD.csv` and
   `manifest.json` and publishes the folder `YYYY-MM-DD/` atomically to the
   discipline-inspection office's outbox (`_SUCCESS` is written last).
@@ -54,7 +55,7 @@ identical inputs. XCom carries counts only, never personal data.
 def daily_report() -> None:
     """Evaluate → publish for the run's report date."""
 
-    @task(multiple_outputs=False)
+    @task(multiple_outputs=False, outlets=[defaults.evaluated_asset()])
     def evaluate(logical_date: datetime | None = None, dag_run: Any = None) -> StepResult:
         return tasks.evaluate(logical_date, dag_run)
 

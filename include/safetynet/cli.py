@@ -13,7 +13,7 @@ ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 """Exactly ``YYYY-MM-DD``: ``date.fromisoformat`` (3.11) also takes ``20261121`` and week dates."""
 GENERATE_FORCE_HELP = (
     "replace the deployment in a non-empty --out folder: removes config.yaml, regions.csv, "
-    "expected_cases.json, sources/, drop/, extras/, templates/, outbox/, inbox/, warehouse.db "
+    "expected_cases.json, sources/, drop/, extras/, templates/, outbox/, inbox/, warnings/, warehouse.db "
     "(and its -wal/-shm/-journal files) and work/ first; anything else in the folder is kept")
 
 

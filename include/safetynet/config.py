@@ -28,6 +28,11 @@ DEFAULT_RULES: dict[str, Any] = {
     "max_residential_units": 1,
     "non_residential_uses": ["商业", "办公", "工业"],
     "vehicle_exempt_plate_kinds": ["普通摩托车", "轻便摩托车", "低速车"],
+    "medical_window_months": 12,
+    "medical_burden_enrolled": 10000,
+    "medical_burden_general": 26000,
+    "silent_home_min_age": 75,
+    "breadwinner_window_days": 90,
 }
 FILE_SOURCES = tuple(n for n, s in SOURCES.items() if s.kind == "files")
 DB_SOURCES = tuple(n for n, s in SOURCES.items() if s.kind == "database")
@@ -59,6 +64,8 @@ class Config:
     sources: dict[str, str] = field(default_factory=dict)
     outbox: str = ""
     inbox: str = ""
+    warning_outbox: str = ""
+    """The social-assistance unit's outbox for hardship warnings; empty: warnings are not published."""
     rules: dict[str, Any] = field(default_factory=dict)
     expected_by: dict[str, str] = field(default_factory=dict)
     """Per file source, the local time ("HH:MM", Asia/Shanghai) on a run's report date by
@@ -108,6 +115,8 @@ def load_config(path: str | Path | None = None) -> Config:
                 for name in SOURCES if sources.get(name) is not None},
             outbox=resolve_location(base, raw["outbox"]["location"]),
             inbox=resolve_location(base, raw["inbox"]["location"]),
+            warning_outbox=resolve_location(base, checked.warning_outbox.location)
+            if checked.warning_outbox is not None else "",
             rules={**DEFAULT_RULES, **(checked.rules.model_dump(exclude_unset=True) if checked.rules
                                        else {})},
             expected_by=_expected_by(cfg_path, raw.get("deliveries")),
@@ -118,8 +127,8 @@ def load_config(path: str | Path | None = None) -> Config:
     places = {**{f"sources.{n}": resolve_location(base, f.location) for n, f in given.items()
                  if isinstance(f, Folder)},
               "inbox": cfg.inbox, "outbox": cfg.outbox, "work_dir": str(cfg.work_dir)}
-    if checked.warning_outbox is not None:
-        places["warning_outbox"] = resolve_location(base, checked.warning_outbox.location)
+    if cfg.warning_outbox:
+        places["warning_outbox"] = cfg.warning_outbox
     clash = overlapping(places)
     if clash:
         raise ConfigError(f"{cfg_path}: {clash}")

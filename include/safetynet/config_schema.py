@@ -41,9 +41,6 @@ class Folder(_Closed):
     location: Annotated[str, Field(min_length=1)]
 
 
-RESERVED_SOURCES = ("medical",)
-"""Sources of the contract not built yet: accepted in the file (and not used), so a deployment
-configured for them is not refused."""
 
 
 def _sources_model() -> type[BaseModel]:
@@ -52,7 +49,6 @@ def _sources_model() -> type[BaseModel]:
     for name, source in SOURCES.items():
         kind: Any = Database if source.kind == "database" else Folder
         fields[name] = (kind | None, None) if source.optional else (kind, ...)
-    fields.update({name: (Folder | Database | None, None) for name in RESERVED_SOURCES})
     return create_model("Sources", __base__=_Closed, **fields)
 
 

@@ -40,8 +40,9 @@ from pathlib import Path
 from sqlalchemy import Connection, delete, insert, select, text
 
 from safetynet.config import Config
+from safetynet.dispositions_kinds import CASE_DECISIONS, DecisionKind
 from safetynet.dispositions_parse import Decision, FileRejected, Rejection, parse
-from safetynet.dispositions_report import APPLIED, REJECTED, disposition_report, unknown_rows
+from safetynet.dispositions_report import disposition_report, unknown_rows
 from safetynet.dispositions_xlsx import parse_xlsx, unknown_case
 from safetynet.privacy import mask_text
 from safetynet.rules.chain import applies_from
@@ -49,63 +50,64 @@ from safetynet.rules.decisions import evidence_sha
 from safetynet.sources.drops import complete_deliveries
 from safetynet.transport.drop import match_name
 from safetynet.warehouse.audit import record
-from safetynet.warehouse.schema import core_disposition, meta_file, meta_quarantine
+from safetynet.warehouse.schema import meta_file, meta_quarantine, metadata
 
 __all__ = ["disposition_report", "inbox_files", "load_dispositions", "unknown_rows"]
 
-PATTERN = r"^(?:dispositions_|mismatches_(?=.+\.xlsx$))(.+)\.(?:csv|xlsx)$"
+PATTERN = CASE_DECISIONS.pattern
 """``dispositions_*.csv``, ``dispositions_*.xlsx`` and ``mismatches_*.xlsx`` (not the extract's CSV)."""
 log = logging.getLogger(__name__)
 
 
-def inbox_files(cfg: Config) -> list[Path]:
-    """Disposition files ready to read, oldest name first."""
-    location = cfg.inbox
+def inbox_files(cfg: Config, kind: DecisionKind = CASE_DECISIONS) -> list[Path]:
+    """``kind``'s decision files ready to read, oldest name first."""
+    location, pattern = cfg.inbox, kind.pattern
     if not location:
         return []
     if location.startswith("sftp://"):
         from safetynet.transport import delivery_folder
 
-        folder = delivery_folder(location, PATTERN, cfg.work_dir / "landing" / "inbox")
-        return [d.path for d in complete_deliveries(folder, PATTERN)]
+        folder = delivery_folder(location, pattern, cfg.work_dir / "landing" / kind.name)
+        return [d.path for d in complete_deliveries(folder, pattern)]
     root = Path(location)
-    return sorted(p for p in root.iterdir() if match_name(PATTERN, p.name) and p.is_file()) \
+    return sorted(p for p in root.iterdir() if match_name(pattern, p.name) and p.is_file()) \
         if root.is_dir() else []
 
 
-def load_dispositions(conn: Connection, cfg: Config, d: date) -> dict:
-    """Read every new or changed inbox file for report date D; return counts (no personal data).
+def load_dispositions(conn: Connection, cfg: Config, d: date, kind: DecisionKind = CASE_DECISIONS) -> dict:
+    """Read every new or changed inbox file of ``kind`` (the inspectors' on cases by default,
+    the bureau's on warnings) for report date D; return counts (no personal data).
 
     Only a database error raises: whatever a file holds rejects that file or its rows.
     """
     seen = dict(conn.execute(select(meta_file.c.file_name, meta_file.c.sha256).where(
-        meta_file.c.source == "dispositions")).all())
+        meta_file.c.source == kind.name)).all())
     counts = {"files": 0, "rows": 0, "rejected_rows": 0, "rejected_files": 0}
-    for path in inbox_files(cfg):
+    for path in inbox_files(cfg, kind):
         try:
             data = path.read_bytes()
         except OSError as exc:  # vanished or unreadable: not registered, tried again next run
-            _reject(conn, path.name, None, 0, f"cannot be read ({type(exc).__name__})", d)
+            _reject(conn, kind, path.name, None, 0, f"cannot be read ({type(exc).__name__})", d)
             counts["rejected_files"] += 1
             continue
         sha = hashlib.sha256(data).hexdigest()
         if seen.get(path.name) == sha:
             continue
         try:
-            decisions, rejected = parse_xlsx(data) if path.suffix == ".xlsx" else parse(data)
+            decisions, rejected = parse_xlsx(data, kind) if path.suffix == ".xlsx" else parse(data, kind)
         except Exception as exc:  # not only FileRejected: a parser bug must not stop the extract either
             reason = exc.reason if isinstance(exc, FileRejected) else f"unreadable ({type(exc).__name__})"
-            _reject(conn, path.name, sha, len(data), reason, d)  # (a bug's message may quote the data)
+            _reject(conn, kind, path.name, sha, len(data), reason, d)  # (a bug's message may quote data)
             counts["rejected_files"] += 1
             continue
-        stored, refused = _store(conn, path.name, sha, len(data), decisions, rejected, d)
+        stored, refused = _store(conn, kind, path.name, sha, len(data), decisions, rejected, d)
         counts["files"] += 1
         counts["rows"] += stored
         counts["rejected_rows"] += refused
     return counts
 
 
-def _store(conn: Connection, name: str, sha: str, size: int, decisions: list[Decision],
+def _store(conn: Connection, kind: DecisionKind, name: str, sha: str, size: int, decisions: list[Decision],
            rejected: list[Rejection], d: date) -> tuple[int, int]:
     """Replace the file's decisions and quarantined rows, register and audit it.
 
@@ -114,27 +116,28 @@ def _store(conn: Connection, name: str, sha: str, size: int, decisions: list[Dec
     effective = applies_from(conn, d)  # never an already published report (rules.chain)
     shas: dict[str, str | None] = {}
     for k in {x.case_key for x in decisions}:
-        shas[k] = _evidence_sha(conn, k, effective)
+        shas[k] = _evidence_sha(conn, kind, k, effective)
     outside = [x for x in decisions if x.sheet is not None and shas[x.case_key] is None]
     if outside:  # a workbook's unknown cases: rejected rows naming their sheet
         decisions = [x for x in decisions if x.sheet is None or shas[x.case_key] is not None]
-        rejected = sorted([*rejected, *map(unknown_case, outside)], key=lambda r: r.row)
-    conn.execute(delete(core_disposition).where(core_disposition.c.file_name == name))
+        rejected = sorted([*rejected, *(unknown_case(x, kind) for x in outside)], key=lambda r: r.row)
+    table = metadata.tables[kind.decisions_table]
+    conn.execute(delete(table).where(table.c.file_name == name))
     if decisions:
-        conn.execute(insert(core_disposition), [
+        conn.execute(insert(table), [
             {"file_name": name, "row_number": x.stored_row, "file_sha256": sha, "case_key": x.case_key,
              "outcome": x.outcome, "note": x.note, "suppress_until": x.suppress_until,
              "evidence_sha256": shas[x.case_key], "known": shas[x.case_key] is not None,
              "loaded_for": effective} for x in decisions])
-    conn.execute(delete(meta_quarantine).where(meta_quarantine.c.source == "dispositions",
+    conn.execute(delete(meta_quarantine).where(meta_quarantine.c.source == kind.name,
                                                meta_quarantine.c.item == name))
     if rejected:
         conn.execute(insert(meta_quarantine), [
-            {"source": "dispositions", "item": name, "batch_id": d.isoformat(), "row_number": r.row,
+            {"source": kind.name, "item": name, "batch_id": d.isoformat(), "row_number": r.row,
              "column_name": r.column, "reason": r.reason, "raw": r.raw} for r in rejected])
     unknown = sum(shas[x.case_key] is None for x in decisions)
-    _register(conn, name, sha, size, "loaded")
-    record(conn, APPLIED, d, {"file": name, "sha256": sha, "rows": len(decisions),
+    _register(conn, kind, name, sha, size, "loaded")
+    record(conn, kind.applied, d, {"file": name, "sha256": sha, "rows": len(decisions),
                               "rejected_rows": len(rejected), "unknown_cases": unknown})
     log.info("disposition file %s: %d rows applied, %d rejected, %d naming an unknown case",
              mask_text(name), len(decisions) - unknown, len(rejected), unknown)
@@ -143,25 +146,26 @@ def _store(conn: Connection, name: str, sha: str, size: int, decisions: list[Dec
     return len(decisions), len(rejected) + unknown
 
 
-def _reject(conn: Connection, name: str, sha: str | None, size: int, reason: str, d: date) -> None:
+def _reject(conn: Connection, kind: DecisionKind, name: str, sha: str | None, size: int, reason: str,
+            d: date) -> None:
     """Register (when its SHA-256 is known) and audit a file nothing is used from."""
     if sha is not None:
-        _register(conn, name, sha, size, "rejected")
-    record(conn, REJECTED, d, {"file": name, "sha256": sha, "reason": reason})
+        _register(conn, kind, name, sha, size, "rejected")
+    record(conn, kind.rejected, d, {"file": name, "sha256": sha, "reason": reason})
     log.warning("disposition file %s rejected: %s", mask_text(name), mask_text(reason))
 
 
-def _register(conn: Connection, name: str, sha: str, size: int, outcome: str) -> None:
-    conn.execute(delete(meta_file).where(meta_file.c.source == "dispositions",
+def _register(conn: Connection, kind: DecisionKind, name: str, sha: str, size: int, outcome: str) -> None:
+    conn.execute(delete(meta_file).where(meta_file.c.source == kind.name,
                                          meta_file.c.file_name == name))
     conn.execute(insert(meta_file).values(
-        source="dispositions", file_name=name, size=size, sha256=sha,
+        source=kind.name, file_name=name, size=size, sha256=sha,
         seen_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0), outcome=outcome))
 
 
-def _evidence_sha(conn: Connection, case_key: str, d: date) -> str | None:
-    """SHA-256 of the case's evidence on its newest report on or before D; None for an unknown case."""
+def _evidence_sha(conn: Connection, kind: DecisionKind, case_key: str, d: date) -> str | None:
+    """SHA-256 of the item's evidence on its newest report on or before D; None for an unknown item."""
     evidence = conn.execute(text(
-        "SELECT evidence FROM mart_case_day WHERE case_key = :k AND report_date <= :d "
+        f"SELECT evidence FROM {kind.items_table} WHERE case_key = :k AND report_date <= :d "
         "ORDER BY report_date DESC LIMIT 1"), {"k": case_key, "d": d.isoformat()}).scalar()
     return None if evidence is None else evidence_sha(evidence)

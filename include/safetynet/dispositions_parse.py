@@ -20,20 +20,21 @@ from datetime import date
 
 import pandas as pd
 
+from safetynet.dispositions_kinds import CASE_DECISIONS, WARNING_DECISIONS, DecisionKind
 from safetynet.transforms import parse_dates
 from safetynet.transforms.gb18030 import decode_gb18030
 
-HEADER = ("case_key", "outcome", "note", "suppress_until")
-OUTCOMES = {"CONFIRMED": "CONFIRMED", "EXPLAINED": "EXPLAINED", "UNDER_REVIEW": "UNDER_REVIEW",
-            "属实": "CONFIRMED", "合理解释": "EXPLAINED", "核查中": "UNDER_REVIEW"}
-KNOWN_COLUMNS = {*HEADER, "疑点编号", "核查结论", "核查说明", "屏蔽至"}
+HEADER = CASE_DECISIONS.csv_header
+OUTCOMES = CASE_DECISIONS.outcomes
+KNOWN_COLUMNS = {*HEADER, *CASE_DECISIONS.sheet_headers, *WARNING_DECISIONS.key_columns,
+                 *WARNING_DECISIONS.sheet_headers}
 """Column names a reason may repeat; anything else found in a header is shown as ``?``."""
 MAX_KEY = 200
 RAW_LIMIT = 4000
 
 NOT_TEXT = "not UTF-8 or GB18030 text"
 NO_HEADER = f"empty file: no header (expected {','.join(HEADER)})"
-UNKNOWN_OUTCOME = "unknown outcome (expected CONFIRMED/属实, EXPLAINED/合理解释, UNDER_REVIEW/核查中)"
+UNKNOWN_OUTCOME = f"unknown outcome (expected {CASE_DECISIONS.outcome_hint})"
 BAD_DATE = "bad date in suppress_until"
 EMPTY_KEY = "empty case_key"
 LONG_KEY = f"case_key longer than {MAX_KEY} characters"
@@ -96,20 +97,25 @@ def decode(data: bytes) -> str:
     raise FileRejected(NOT_TEXT)
 
 
-def parse(data: bytes) -> tuple[list[Decision], list[Rejection]]:
+def unknown_outcome(kind: DecisionKind) -> str:
+    """The rejection reason of an outcome ``kind`` does not know, naming those it does."""
+    return f"unknown outcome (expected {kind.outcome_hint})"
+
+
+def parse(data: bytes, kind: DecisionKind = CASE_DECISIONS) -> tuple[list[Decision], list[Rejection]]:
     """Usable and rejected rows of one file; raises :class:`FileRejected` for the whole file."""
     records = _records(decode(data))
     first = next((r for r in records if r[1] or r[3]), None)  # blank lines before the header too
     if first is None:
-        raise FileRejected(NO_HEADER)
-    _check_header(first[1], first[3])
+        raise FileRejected(f"empty file: no header (expected {','.join(kind.csv_header)})")
+    _check_header(first[1], first[3], kind)
     kept: list[tuple[int, list[str], str]] = []
     rejected: list[Rejection] = []
     for row, fields, raw, error in records:
         if error is not None:
             rejected.append(Rejection(row, f"unreadable CSV row ({error})", None, raw))
         elif any(f.strip() for f in fields):  # entirely blank lines (also ",,,") are skipped
-            reason, column = _check_row(row, fields, raw)
+            reason, column = _check_row(row, fields, raw, kind)
             if reason:
                 rejected.append(Rejection(row, reason, column, raw))
             else:
@@ -120,7 +126,7 @@ def parse(data: bytes) -> tuple[list[Decision], list[Rejection]]:
         if fields[3].strip() and pd.isna(parsed):
             rejected.append(Rejection(row, BAD_DATE, "suppress_until", raw))
             continue
-        decisions.append(Decision(row, fields[0].strip(), OUTCOMES[fields[1].strip().upper()],
+        decisions.append(Decision(row, fields[0].strip(), kind.outcomes[fields[1].strip().upper()],
                                   fields[2].strip() or None,
                                   None if pd.isna(parsed) else date.fromisoformat(str(parsed)[:10])))
     return decisions, sorted(rejected, key=lambda r: r.row)
@@ -150,19 +156,22 @@ def _records(text: str) -> Iterator[tuple[int, list[str], str, str | None]]:
         start = reader.line_num + 1
 
 
-def _check_header(fields: list[str], error: str | None) -> None:
+def _check_header(fields: list[str], error: str | None, kind: DecisionKind) -> None:
     found = [f.strip().lstrip("\ufeff").strip() for f in fields]
-    if error is None and tuple(found) == HEADER:
+    expected = kind.csv_header
+    if error is None and len(found) == len(expected) and found[0] in kind.key_columns \
+            and tuple(found[1:]) == expected[1:]:
         return
     if error is not None or not found:
-        raise FileRejected(f"unreadable header; expected {','.join(HEADER)}")
+        raise FileRejected(f"unreadable header; expected {','.join(expected)}")
     shown = [f if f in KNOWN_COLUMNS else "(empty)" if not f else "?" for f in found]
-    missing = [h for h in HEADER if h not in found]
-    reason = f"header must be {','.join(HEADER)}; found {len(found)} columns: {', '.join(shown)}"
+    missing = [h for h in expected if h not in found and not (h in kind.key_columns and
+                                                               set(found) & set(kind.key_columns))]
+    reason = f"header must be {','.join(expected)}; found {len(found)} columns: {', '.join(shown)}"
     raise FileRejected(reason + (f"; missing {', '.join(missing)}" if missing else ""))
 
 
-def _check_row(row: int, fields: list[str], raw: str) -> tuple[str | None, str | None]:
+def _check_row(row: int, fields: list[str], raw: str, kind: DecisionKind) -> tuple[str | None, str | None]:
     """Why a record cannot be used (and the column at fault), or ``(None, None)``."""
     if len(fields) != len(HEADER):
         reason = f"{len(fields)} fields, expected {len(HEADER)}"
@@ -179,6 +188,6 @@ def _check_row(row: int, fields: list[str], raw: str) -> tuple[str | None, str |
         return EMPTY_KEY, "case_key"
     if len(key) > MAX_KEY:
         return LONG_KEY, "case_key"
-    if fields[1].strip().upper() not in OUTCOMES:
-        return UNKNOWN_OUTCOME, "outcome"
+    if fields[1].strip().upper() not in kind.outcomes:
+        return unknown_outcome(kind), "outcome"
     return None, None

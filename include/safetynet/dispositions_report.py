@@ -17,7 +17,9 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-APPLIED, REJECTED = "disposition_file_applied", "disposition_file_rejected"
+from safetynet.dispositions_kinds import CASE_DECISIONS
+
+APPLIED, REJECTED = CASE_DECISIONS.applied, CASE_DECISIONS.rejected
 UNKNOWN_CASE = "unknown case"
 REASONS_ZH = (  # (the loader's reason starts with or contains, the Chinese for the workbook)
     ("not UTF-8 or GB18030", "文件编码无法识别，请另存为 UTF-8 或 GB18030（GBK）编码的 CSV"),

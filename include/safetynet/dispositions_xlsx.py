@@ -25,23 +25,23 @@ from typing import Any
 import pandas as pd
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
+from safetynet.dispositions_kinds import CASE_DECISIONS, DecisionKind
 from safetynet.dispositions_parse import (
     BAD_DATE,
     LONG_KEY,
     MAX_KEY,
     NUL,
-    OUTCOMES,
     RAW_LIMIT,
     UNKNOWN_CASE,
-    UNKNOWN_OUTCOME,
     Decision,
     FileRejected,
     Rejection,
+    unknown_outcome,
 )
 from safetynet.sources.limits import MB, RATIO_FROM
 from safetynet.transforms import parse_dates
 
-HEADERS = ("疑点编号", "核查结论", "核查说明", "屏蔽至")
+HEADERS = CASE_DECISIONS.sheet_headers
 HEADER_ROWS = 10
 MAX_SHEETS = 200  # case sheets: keeps sheet_no × SHEET_ROWS + row within a 32-bit integer
 MAX_UNPACKED = 1024 * MB  # an inspector's workbook is a day's cases; more is refused unread
@@ -61,8 +61,10 @@ class _Found:
     broken: dict[str, list[str]] = field(default_factory=dict)  # case key -> sheets of rejected rows
 
 
-def parse_xlsx(data: bytes) -> tuple[list[Decision], list[Rejection]]:
-    """Usable and rejected rows of one workbook; raises :class:`FileRejected` for the whole file."""
+def parse_xlsx(data: bytes, kind: DecisionKind = CASE_DECISIONS) -> tuple[list[Decision], list[Rejection]]:
+    """Usable and rejected rows of one workbook; raises :class:`FileRejected` for the whole file.
+
+    ``kind`` says whose workbook: its item sheets are those with ``kind.sheet_headers``."""
     _check_archive(data)
     found = _Found()
     sheets = 0
@@ -72,20 +74,21 @@ def parse_xlsx(data: bytes) -> tuple[list[Decision], list[Rejection]]:
             if meta.typ != SheetTypeEnum.WorkSheet:
                 continue
             cells = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)  # [0]: row 1
-            header = _header(cells)
+            header = _header(cells, kind.sheet_headers)
             if header is None:
                 continue
             sheets += 1
             if sheets > MAX_SHEETS:
-                raise FileRejected(f"more than {MAX_SHEETS} sheets with the columns {', '.join(HEADERS)}")
-            _read_sheet(meta.name, sheets, cells, *header, found)
+                raise FileRejected(f"more than {MAX_SHEETS} sheets with the columns "
+                                   f"{', '.join(kind.sheet_headers)}")
+            _read_sheet(meta.name, sheets, cells, *header, found, kind)
     except FileRejected:
         raise
     except Exception as exc:  # calamine's and zip's errors: their messages may quote the file
         raise FileRejected(f"{UNREADABLE} ({type(exc).__name__})") from None
     if not sheets:
-        raise FileRejected(NO_SHEET)
-    kept = _one_per_case(found)
+        raise FileRejected(f"no sheet with the columns {', '.join(kind.sheet_headers)}")
+    kept = _one_per_case(found, kind)
     return kept, [r for *_, r in sorted(found.rejected, key=lambda x: x[:2])]
 
 
@@ -103,17 +106,17 @@ def _check_archive(data: bytes) -> None:
                            f"or {MAX_RATIO} times its size (a zip bomb?)")
 
 
-def _header(cells: list[list[Any]]) -> tuple[int, list[int]] | None:
+def _header(cells: list[list[Any]], headers: tuple[str, ...]) -> tuple[int, list[int]] | None:
     """The header row's index and the four columns' positions, or None: not a case sheet."""
     for at, row in enumerate(cells[:HEADER_ROWS]):
         found = [_text(v) for v in row]
-        if all(h in found for h in HEADERS):
-            return at, [found.index(h) for h in HEADERS]
+        if all(h in found for h in headers):
+            return at, [found.index(h) for h in headers]
     return None
 
 
 def _read_sheet(name: str, sheet_no: int, cells: list[list[Any]], at: int, where: list[int],
-                into: _Found) -> None:
+                into: _Found, kind: DecisionKind) -> None:
     """Read every row below the header whose ``核查结论`` is filled ``into`` decisions or rejections."""
     rows = []
     for index in range(at + 1, len(cells)):
@@ -124,28 +127,29 @@ def _read_sheet(name: str, sheet_no: int, cells: list[list[Any]], at: int, where
     for (row, values), parsed in zip(rows, dates, strict=True):
         texts = [_text(v) for v in values]
         raw = ",".join(texts).replace("\x00", "\ufffd")[:RAW_LIMIT]
-        reason, column = _problem(texts, values[3], parsed)
+        reason, column = _problem(texts, values[3], parsed, kind)
         if reason:
             into.rejected.append((sheet_no, row, Rejection(row, f"{name} row {row}: {reason}", column, raw)))
             if texts[0]:
                 into.broken.setdefault(texts[0], []).append(name)
             continue
-        into.decisions.append((Decision(row, texts[0], OUTCOMES[texts[1].upper()], texts[2] or None,
+        into.decisions.append((Decision(row, texts[0], kind.outcomes[texts[1].upper()], texts[2] or None,
                                  _day(values[3], parsed), name, sheet_no), raw))
 
 
-def _problem(texts: list[str], until: Any, parsed: Any) -> tuple[str | None, str | None]:
+def _problem(texts: list[str], until: Any, parsed: Any, kind: DecisionKind) -> tuple[str | None, str | None]:
     """Why a filled row cannot be used (and the column at fault), or ``(None, None)``."""
+    key, decision, _, until_header = kind.sheet_headers
     if any("\x00" in t for t in texts):
         return NUL, None
     if not texts[0]:
-        return MISSING_KEY, "疑点编号"
+        return MISSING_KEY, key
     if len(texts[0]) > MAX_KEY:
-        return LONG_KEY, "疑点编号"
-    if texts[1].upper() not in OUTCOMES:
-        return UNKNOWN_OUTCOME, "核查结论"
+        return LONG_KEY, key
+    if texts[1].upper() not in kind.outcomes:
+        return unknown_outcome(kind), decision
     if texts[3] and not isinstance(until, date) and pd.isna(parsed):
-        return BAD_DATE, "屏蔽至"
+        return BAD_DATE, until_header
     return None, None
 
 
@@ -158,13 +162,13 @@ def _day(until: Any, parsed: Any) -> date | None:
     return None if pd.isna(parsed) else date.fromisoformat(str(parsed)[:10])
 
 
-def unknown_case(x: Decision) -> Rejection:
+def unknown_case(x: Decision, kind: DecisionKind = CASE_DECISIONS) -> Rejection:
     """A workbook's decision naming a case never reported, as a rejected row naming its sheet."""
     raw = ",".join((x.case_key, x.outcome, x.note or "", str(x.suppress_until or "")))
-    return Rejection(x.row, f"{x.sheet} row {x.row}: {UNKNOWN_CASE}", "疑点编号", raw[:RAW_LIMIT])
+    return Rejection(x.row, f"{x.sheet} row {x.row}: {UNKNOWN_CASE}", kind.sheet_headers[0], raw[:RAW_LIMIT])
 
 
-def _one_per_case(found: _Found) -> list[Decision]:
+def _one_per_case(found: _Found, kind: DecisionKind) -> list[Decision]:
     """One decision per case: identical repeats count once; differing ones, or a usable row beside
     one rejected for the same case, are all rejected (added to ``found.rejected``)."""
     by_case: dict[str, list[tuple[Decision, str]]] = {}
@@ -179,7 +183,8 @@ def _one_per_case(found: _Found) -> list[Decision]:
         where = f"sheet {sheets[0]}" if len(sheets) == 1 else \
             f"sheets {', '.join(sheets[:-1])} and {sheets[-1]}"
         found.rejected += [(x.sheet_no, x.row, Rejection(
-            x.row, f"{x.sheet} row {x.row}: {CONFLICT} {where}", "核查结论", raw)) for x, raw in group]
+            x.row, f"{x.sheet} row {x.row}: {CONFLICT} {where}", kind.sheet_headers[1], raw))
+            for x, raw in group]
     return kept
 
 

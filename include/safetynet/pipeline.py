@@ -98,6 +98,7 @@ def evaluate_day(cfg: Config, d: date) -> dict:
     only the warehouse.
     """
     from safetynet.dispositions import load_dispositions
+    from safetynet.dispositions_kinds import WARNING_DECISIONS
     from safetynet.rules.engine import evaluate_rules
     from safetynet.warehouse.engine import get_engine, migrate
     from safetynet.warehouse.regions import load_regions
@@ -107,7 +108,8 @@ def evaluate_day(cfg: Config, d: date) -> dict:
     with engine.begin() as conn:
         load_regions(conn, cfg.regions_file)
         inbox = load_dispositions(conn, cfg, d)
-    return {**evaluate_rules(cfg, d), "dispositions": inbox}
+        bureau = load_dispositions(conn, cfg, d, WARNING_DECISIONS)
+    return {**evaluate_rules(cfg, d), "dispositions": inbox, "warning_decisions": bureau}
 
 
 def publish(report_date: date | str, config_path: str | Path | None = None) -> dict:
@@ -124,6 +126,49 @@ def publish(report_date: date | str, config_path: str | Path | None = None) -> d
     target = publish_folder(cfg.outbox, staged, d.isoformat())
     kind = record_publication(cfg, d, staged, target)
     return {**summary, "published_to": target, "audit": kind}
+
+
+class NotEvaluatedYet(RuntimeError):
+    """The report date's rules and warnings have not been evaluated: nothing to publish yet (retried)."""
+
+
+def was_evaluated(cfg: Config, d: date) -> bool:
+    """Whether report date D has been evaluated (its place in the report chain is recorded then)."""
+    from sqlalchemy import select
+
+    from safetynet.warehouse.engine import get_engine, migrate
+    from safetynet.warehouse.schema import meta_report_chain
+
+    engine = get_engine(cfg.warehouse_url)
+    migrate(engine)
+    with engine.connect() as conn:
+        return conn.execute(select(meta_report_chain.c.report_date).where(
+            meta_report_chain.c.report_date == d)).first() is not None
+
+
+def publish_warnings(report_date: date | str, config_path: str | Path | None = None) -> dict:
+    """Write the day's hardship warnings and publish them atomically to the warning outbox.
+
+    The social-assistance unit's own location (``warning_outbox``), never the
+    inspectors' outbox; a deployment without one publishes no warnings (they stay
+    in the warehouse) and says so.
+    """
+    from safetynet.publishing import publish_folder
+    from safetynet.reports.warnings import build_warnings
+
+    cfg, d = _setup(report_date, config_path)
+    if not cfg.warning_outbox:
+        log.info("no warning_outbox configured: the day's hardship warnings are not published")
+        return {"report_date": d.isoformat(), "warnings_published_to": None}
+    if not was_evaluated(cfg, d):
+        raise NotEvaluatedYet(f"{d.isoformat()} has not been evaluated yet: its warnings are published "
+                              "after daily_report's evaluate (or safetynet run); nothing was published")
+    staged = cfg.work_dir / "warnings" / d.isoformat()
+    shutil.rmtree(staged, ignore_errors=True)
+    staged.mkdir(parents=True)
+    summary = build_warnings(cfg, d, staged)
+    target = publish_folder(cfg.warning_outbox, staged, d.isoformat())
+    return {**summary, "warnings_published_to": target}
 
 
 def run(report_date: date | str, config_path: str | Path | None = None) -> dict:
@@ -145,4 +190,6 @@ def run(report_date: date | str, config_path: str | Path | None = None) -> dict:
                 log.error("source %s failed and is reported stale: %s", source, failed[source])
         evaluated = evaluate(d, config_path)
         published = publish(d, config_path)
-    return {"failed_sources": failed, **evaluated, **published}
+        warned = publish_warnings(d, config_path)
+    return {"failed_sources": failed, **evaluated, **published,
+            "warnings_published_to": warned["warnings_published_to"]}

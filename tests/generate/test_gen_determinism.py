@@ -29,4 +29,5 @@ def test_two_runs_identical(tmp_path: Path) -> None:
     assert "drop/property/BDC_QLR_20261120.xlsx" in changed
     assert "drop/vehicles/JDC_20261120.csv" in changed
     assert "sources/business.db" in changed
+    assert "drop/medical/YB_202610.csv" in changed
     assert "expected_cases.json" in changed

@@ -18,7 +18,7 @@ def _files(deployment: Path, sub: str) -> list[Path]:
 
 def test_every_bad_file_has_a_marker_and_no_collision(deployment: Path) -> None:
     good = {p.name for p in (deployment / "drop").rglob("*")}
-    for sub in ("property", "power", "water", "vehicles"):
+    for sub in ("property", "power", "water", "vehicles", "medical"):
         files = _files(deployment, sub)
         assert len(files) == 4
         for f in files:
@@ -26,13 +26,15 @@ def test_every_bad_file_has_a_marker_and_no_collision(deployment: Path) -> None:
             assert ok.is_file() and ok.stat().st_size == 0
             assert f.name not in good
     readme = (deployment / "extras" / "README.md").read_text("utf-8")
-    for sub in ("property", "power", "water", "vehicles"):
+    for sub in ("property", "power", "water", "vehicles", "medical"):
         for f in _files(deployment, sub):
             assert f.name in readme
 
 
 @pytest.mark.parametrize(("sub", "enc", "sep", "header"), [
     ("power", "gb18030", ",", ["户号", "户名", "证件号码", "用电地址", "抄表年月", "本月电量"]),
+    ("medical", "utf-8", ",", ["结算流水号", "证件号码", "姓名", "就诊类型", "结算日期", "医疗总费用",
+                               "基金支付", "个人自付"]),
     ("water", "utf-8", "|", ["ACCOUNT_NO", "HOLDER_NAME", "HOLDER_ID", "ADDRESS", "PERIOD",
                              "USAGE_M3"]),
 ])

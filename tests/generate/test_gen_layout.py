@@ -59,14 +59,19 @@ def test_config(deployment: Path) -> None:
     assert cfg["rules"] == {"electricity_high_kwh": 500, "utility_window_months": 3,
                             "elderly_allowance_min_age": 80, "max_residential_units": 1,
                             "non_residential_uses": ["商业", "办公", "工业"],
-                            "vehicle_exempt_plate_kinds": ["普通摩托车", "轻便摩托车", "低速车"]}
+                            "vehicle_exempt_plate_kinds": ["普通摩托车", "轻便摩托车", "低速车"],
+                            "medical_window_months": 12, "medical_burden_enrolled": 10000,
+                            "medical_burden_general": 26000, "silent_home_min_age": 75,
+                            "breadwinner_window_days": 90}
     assert cfg["sources"]["vehicles"] == {"location": "drop/vehicles"}
     assert cfg["sources"]["business"] == {"url": "sqlite:///sources/business.db"}
+    assert cfg["sources"]["medical"] == {"location": "drop/medical"}
     assert list(cfg["sources"]) == ["civil_affairs", "personnel", "property", "electricity", "water",
-                                    "vehicles", "business"]
-    for key in ("property", "electricity", "water", "vehicles"):
+                                    "vehicles", "business", "medical"]
+    for key in ("property", "electricity", "water", "vehicles", "medical"):
         assert (deployment / cfg["sources"][key]["location"]).is_dir()
-    for key in ("outbox", "inbox"):
+    assert cfg["warning_outbox"] == {"location": "warnings"}
+    for key in ("outbox", "inbox", "warning_outbox"):
         folder = deployment / cfg[key]["location"]
         assert folder.is_dir() and not any(folder.iterdir())
     assert (deployment / cfg["regions_file"]).is_file()
@@ -123,7 +128,9 @@ def test_drops_and_markers(deployment: Path) -> None:
     assert [p.stat().st_size for p in veh][1::2] == [0, 0]
     assert sorted(p.name for p in deployment.iterdir()) == [
         "config.yaml", "drop", "expected_cases.json", "extras", "inbox", "outbox", "regions.csv",
-        "sources", "templates"]
+        "sources", "templates", "warnings"]
+    assert sorted(p.name for p in (deployment / "drop").iterdir()) == [
+        "medical", "power", "property", "vehicles", "water"]
 
 
 def test_utility_headers_and_encodings(deployment: Path) -> None:

@@ -1,4 +1,4 @@
-"""Adding a source takes four files (README, "Adding a source"): proven on a toy seventh source.
+"""Adding a source takes four files (README, "Adding a source"): proven on a toy source.
 
 In a temporary copy of the package, DAG folder and suites, exactly four files
 change — the source's declaration, its warehouse table, its expectation suite and
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -38,7 +39,7 @@ TOY = Source(
     cadence="monthly", file_name="NY_{tag}.csv", doc=MONTHLY_DOC)
 '''
 TABLE = '''
-core_toy = Table(  # a toy seventh source (tests/integration/test_adding_a_source.py)
+core_toy = Table(  # a toy source (tests/integration/test_adding_a_source.py)
     "core_toy", metadata,
     Column("source", String(16)), Column("month", String(7), nullable=False),
     Column("grant_no", String(64), nullable=False), *_id("holder_id"), Column("holder_name", Text),
@@ -87,10 +88,11 @@ def _add_toy_source(copy: Path) -> list[Path]:
     """Write the four files into the copy; return them."""
     declarations = copy / "include/safetynet/sources/declarations.py"
     text = declarations.read_text(encoding="utf-8")
-    listed = "CIVIL_AFFAIRS, PERSONNEL, PROPERTY, ELECTRICITY, WATER, VEHICLES, BUSINESS)}"
-    assert listed in text, "the declarations module no longer lists its sources as the test expects"
+    listed = re.search(r"SOURCES: dict\[str, Source\] = \{s\.name: s for s in \(([^)]*)\)\}", text)
+    assert listed, "the declarations module no longer lists its sources as the test expects"
+    text = text[:listed.end(1)] + ", TOY" + text[listed.end(1):]  # the toy source listed last
     text = text.replace("SOURCES: dict[str, Source]", DECLARATION + "\n\nSOURCES: dict[str, Source]", 1)
-    declarations.write_text(text.replace(listed, listed[:-2] + ", TOY)}"), encoding="utf-8")
+    declarations.write_text(text, encoding="utf-8")
     schema = copy / "include/safetynet/warehouse/schema.py"
     schema.write_text(schema.read_text(encoding="utf-8") + TABLE, encoding="utf-8")
     suite = copy / "expectations/toy.json"

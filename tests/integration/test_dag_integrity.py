@@ -30,7 +30,7 @@ DAG_FILES = sorted(DAGS_DIR.glob("*.py"))
 INGEST_BUILDER = REPO_ROOT / "include" / "safetynet" / "orchestration" / "ingest.py"
 INGEST_SOURCES = tuple(SOURCES)  # one ingest DAG per declared source
 FILE_SOURCES = tuple(n for n, s in SOURCES.items() if s.kind == "files")
-EXPECTED_DAG_IDS = {f"ingest_{s}" for s in INGEST_SOURCES} | {"daily_report"}
+EXPECTED_DAG_IDS = {f"ingest_{s}" for s in INGEST_SOURCES} | {"daily_report", "daily_warnings"}
 FORBIDDEN_MODULES = ("pandas", "great_expectations", "sqlalchemy", "psycopg2", "safetynet.pipeline")
 IMPORT_BUDGET_S = 2.0
 
@@ -244,3 +244,24 @@ def test_airflow_lists_no_import_errors(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     listed = json.loads(result.stdout.strip().splitlines()[-1])
     assert listed == [], listed
+
+
+def test_daily_warnings_shape(dagbag: Any) -> None:
+    """Its own DAG and deadline, run at 07:00 and whenever daily_report's evaluate has run."""
+    from airflow.sdk import AssetOrTimeSchedule
+
+    from safetynet.orchestration import deadlines
+
+    assert [o.uri for o in dagbag.dags["daily_report"].get_task("evaluate").outlets] == \
+        ["x-safetynet://report/evaluated"]
+    dag = dagbag.dags["daily_warnings"]
+    assert set(dag.task_ids) == {"publish_warnings"}
+    assert isinstance(dag.timetable, AssetOrTimeSchedule)
+    timetable: Any = dag.timetable
+    assert timetable.timetable.expression == "0 7 * * *"
+    condition = timetable.asset_condition
+    assert [a.uri for a in getattr(condition, "objects", [condition])] == ["x-safetynet://report/evaluated"]
+    (deadline,) = dag.deadline
+    assert isinstance(deadline.reference, deadlines.ScheduledRunDeadline)
+    assert deadline.callback.path == f"{deadlines.__name__}.warnings_deadline_missed"
+    assert deadline.interval.total_seconds() == 2 * 3600  # 09:00, two hours after the 07:00 run

@@ -83,6 +83,7 @@ class PersonalDataScanner:
 
     ids: frozenset[str]
     names: frozenset[str]
+    figures: frozenset[str] = frozenset()  # medical amounts as they may be written
     hits: list[Hit] = field(default_factory=list)
 
     def text(self, place: str, value: str) -> list[Hit]:
@@ -95,8 +96,9 @@ class PersonalDataScanner:
                     found.update(run[i:i + width] for i in range(len(run) - width + 1)
                                  if run[i:i + width] in self.ids)
             found.update(n for n in self.names if n in variant)
-        new = [Hit(place, mask_id(v) if v in self.ids else v[0] + "*" * (len(v) - 1))
-               for v in sorted(found)]
+            found.update(f for f in self.figures if f in variant)
+        new = [Hit(place, mask_id(v) if v in self.ids else "medical figure" if v in self.figures
+                   else v[0] + "*" * (len(v) - 1)) for v in sorted(found)]
         self.hits.extend(new)
         return new
 
@@ -188,6 +190,27 @@ def _plant_canaries(deployment: Path) -> None:
                             [(CANARIES[kind], rid) for rid in rowids])
 
 
+MEDICAL_BILL = "98765.43"  # an out-of-pocket total no other figure of the deployment has
+FIGURES = frozenset({MEDICAL_BILL, "98,765.43", "98765.4"})
+
+
+def _plant_medical_bill(deployment: Path) -> str:
+    """A settlement of the R08 canary (a beneficiary) large enough for an H01 warning; its key."""
+    import csv
+    import json
+
+    person = json.loads((deployment / "expected_cases.json").read_text("utf-8"))["cases"]["R08"][0]
+    person = person.split(":")[-1]
+    newest = sorted(p for p in (deployment / "drop" / "medical").glob("YB_*.csv")
+                    if p.with_name(p.name + ".ok").exists())[-1]
+    month = newest.stem[3:]
+    with newest.open("a", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerow(
+            ["S-CANARY-1", person, CANARIES["member"], "住院", f"{month[:4]}-{month[4:]}-15",
+             "198765.43", "100000.00", MEDICAL_BILL])
+    return f"H01:{person}"
+
+
 def _plant_two_ids_in_one_field(deployment: Path) -> None:
     """A declared relative's ID field holding two people's numbers: dirt that, normalised, is
     longer than the ``*_norm`` column. It used to fail PostgreSQL's COPY of the whole
@@ -272,12 +295,14 @@ def test_no_personal_data_outside_the_extract_and_the_warehouse(
     raw["warehouse"] = pg_database
     config.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     _plant_canaries(home)
+    warning_key = _plant_medical_bill(home)
     _plant_two_ids_in_one_field(home)
     with sqlite3.connect(home / "sources" / "civil_affairs.db") as con:
         (person,) = con.execute("SELECT TRIM(id_number) FROM sa_member WHERE LENGTH(TRIM(id_number)) = 18 "
                                 "ORDER BY household_id LIMIT 1").fetchone()
     _add_bad_deliveries(home, person)
-    scan = PersonalDataScanner(ids=source_ids(home / "sources"), names=frozenset(CANARIES.values()))
+    scan = PersonalDataScanner(ids=source_ids(home / "sources"), names=frozenset(CANARIES.values()),
+                               figures=FIGURES)
     assert len(scan.ids) > 500, f"only {len(scan.ids)} ID numbers read from the source databases"
 
     database = pg_database.rsplit("/", 1)[-1]
@@ -325,6 +350,14 @@ def test_no_personal_data_outside_the_extract_and_the_warehouse(
         scan.text("validation page", load_validation_page(config))
         assert not scan.hits, describe(scan.hits)
 
+        # The discipline-inspection outbox: the people it names, but no medical figure, no warning.
+        inspectors = PersonalDataScanner(ids=frozenset(), names=frozenset(), figures=FIGURES)
+        inspectors.tree(Path(cfg.outbox) / DAY, "inspectors' outbox")
+        assert not inspectors.hits, describe(inspectors.hits)
+        published = (Path(cfg.outbox) / DAY).iterdir()
+        extract = "".join(f.read_bytes().decode("utf-8", "replace") for f in published)
+        assert warning_key not in extract and "医保" not in extract
+
         # Each place held something to find: the clean scan is not vacuous.
         assert {d for d, rc in outcomes.items() if rc} == {"ingest_electricity", "ingest_water"}, outcomes
         task_lines = sum(f.read_text(encoding="utf-8").count("[safetynet.") for f in run_logs.glob("*.log"))
@@ -349,6 +382,8 @@ def test_no_personal_data_outside_the_extract_and_the_warehouse(
         control.database(warehouse, "warehouse", ["core_member", "core_staff", "core_allowance",
                                                   "core_market_role"])
         assert len(_canaries(control.hits)) == 4, describe(control.hits)
+        warnings_csv = Path(cfg.warning_outbox) / DAY / "warnings_20261120.csv"
+        assert warning_key in warnings_csv.read_text("utf-8-sig")  # the bill's warning reaches the bureau
     finally:
         warehouse.dispose()
         metadata.dispose()

@@ -40,6 +40,14 @@ def _extract(config: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+def _warnings(config: Path) -> list[dict[str, str]]:
+    """The published hardship warnings of D (the bureau's outbox), none resolved on a first run."""
+    folder = Path(load_config(config).warning_outbox) / D.isoformat()
+    assert (folder / "_SUCCESS").exists()
+    with (folder / f"warnings_{D:%Y%m%d}.csv").open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
 def _table_checksums(url: str) -> dict[str, tuple[int, str]]:
     engine = get_engine(url)
     out = {}
@@ -64,11 +72,16 @@ def test_extract_equals_the_reference_for_every_rule(
     config = _use_warehouse(deployment(tmp_path, households=600, seed=seed), warehouse_url)
     result = run(D, config)
     assert result["failed_sources"] == {}
-    expected = json.loads((config.parent / "expected_cases.json").read_text("utf-8"))["cases"]
+    reference = json.loads((config.parent / "expected_cases.json").read_text("utf-8"))
+    expected = reference["cases"]
     got: dict[str, set[str]] = {rule: set() for rule in expected}
     for row in _extract(config):
         got[row["rule_code"]].add(row["case_key"])
     assert got == {rule: set(keys) for rule, keys in expected.items()}
+    warned: dict[str, set[str]] = {code: set() for code in reference["warnings"]}
+    for row in _warnings(config):
+        warned[row["warning_code"]].add(row["warning_key"])
+    assert warned == {code: set(keys) for code, keys in reference["warnings"].items()}
 
 
 def test_accounting_adds_up_and_a_second_run_changes_nothing(

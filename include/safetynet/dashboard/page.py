@@ -216,6 +216,8 @@ def recent_card(s: dict[str, Any]) -> str:
 
 def render(s: dict[str, Any], api_href: str = "api/summary") -> str:
     """The whole page for one summary."""
+    from safetynet.dashboard.warnings_card import warnings_card
+
     day = s["report_date"] or "—"
     rules, towns = case_cards(s)
     return (
@@ -228,7 +230,7 @@ def render(s: dict[str, Any], api_href: str = "api/summary") -> str:
         f'{escape(s["generated_at"])} · <a href="{escape(api_href)}">JSON</a> · '
         '<a href="validation">校验结果 Validation</a></div></header>'
         f"<main>{kpis(s)}<div class=\"grid\">{rules}{trend_cards(s)}{towns}{health_cards(s)}"
-        f"{disposition_card(s)}{recent_card(s)}</div></main>"
+        f"{disposition_card(s)}{warnings_card(s)}{recent_card(s)}</div></main>"
         "<footer>身份证号仅显示前6位和后4位 · ID numbers show the first 6 and last 4 digits only<br>"
         "时间均为北京时间（UTC+8）· Times are Beijing time (UTC+8)</footer>"
         "</body></html>")

@@ -57,6 +57,21 @@ def case_section(conn: Connection, d: Any, configured: Iterable[str] | None = No
     }
 
 
+def warning_section(conn: Connection, d: Any) -> dict[str, Any] | None:
+    """The bureau's warning figures for D (``reports.warning_figures``), every code listed."""
+    from safetynet.reports.warning_figures import warning_figures
+    from safetynet.rules.catalog_warnings import WARNINGS
+
+    if not inspect(conn).has_table("mart_warning_day"):
+        return None
+    figures = warning_figures(conn, d)
+    counted = {c["rule_code"]: c for c in figures["by_code"]}
+    figures["by_code"] = [{"rule_code": w.code, "name": w.label,
+                           "open": counted.get(w.code, {}).get("open", 0),
+                           "closed": counted.get(w.code, {}).get("closed", 0)} for w in WARNINGS]
+    return figures
+
+
 def trend_section(conn: Connection, d: Any) -> dict[str, Any]:
     """Per report date in the window: cases per status and the monitored population."""
     cases = queries.case_trend(conn, d)
@@ -85,13 +100,14 @@ def build_summary(conn: Connection, deployment: str = "",
                            "cases": None, "trend": None, "recent_cases": [], "sources": [],
                            "quarantine": [], "validation": None,
                            "task_failures": None, "failed_sources": [], "dispositions": None,
-                           "refused": []}
+                           "refused": [], "warnings": None}
     if not inspect(conn).has_table("mart_case_day"):
         return out
     d = queries.latest_report_date(conn)
     if d is not None:
         out.update(report_date=d.isoformat(), cases=case_section(conn, d, configured),
-                   trend=trend_section(conn, d), recent_cases=queries.recent_cases(conn, d))
+                   trend=trend_section(conn, d), recent_cases=queries.recent_cases(conn, d),
+                   warnings=warning_section(conn, d))
     out.update(sources=health.sources(conn, configured), quarantine=health.quarantine(conn),
                validation=health.validation(conn),
                task_failures=health.task_failures(conn), failed_sources=health.failed_sources(conn),

@@ -2,7 +2,9 @@
 
 Separate from writing so tests can look at the truth next to the files. The
 vehicle and market registries (R11, R12) are planted and drawn after everything
-else, so the other sources' random truth is what it was before they existed.
+else, so the other sources' random truth is what it was before they existed; the
+medical settlements and the hardship warnings' scenarios (``build_warnings``) come
+last of all, on random streams of their own.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from collections import Counter
 from datetime import date
 
 import numpy as np
-import pandas as pd
 
 from safetynet.generate import (
     business,
@@ -20,21 +21,19 @@ from safetynet.generate import (
     personnel,
     property,
     reference,
+    reference_warnings,
     scenarios,
     scenarios_assets,
     utilities,
     vehicles,
 )
+from safetynet.generate.build_warnings import add_warnings
 from safetynet.generate.planting import Planter
 from safetynet.generate.regions import build_regions, villages
 from safetynet.generate.render import render_assets, render_world
-from safetynet.generate.world import Ctx, World
+from safetynet.generate.world import Ctx, World, sort_accounts
+from safetynet.generate.world import concat_truth as _concat
 from safetynet.progress import stage
-
-DATE_COLS = ["approved_on", "terminated_on", "joined_on", "left_on", "start_on", "end_on",
-             "death_date", "cremation_date", "filed_on", "payroll_from", "payroll_to",
-             "term_from", "term_to", "declared_on", "reg_on", "cancel_on", "birth",
-             "staff_birth", "relative_birth", "established_on", "closed_on", "from_on", "to_on"]
 
 
 def release_memory() -> None:
@@ -46,28 +45,6 @@ def release_memory() -> None:
         pa.default_memory_pool().release_unused()
     except ImportError:  # pragma: no cover - pyarrow is a dependency
         pass
-
-
-def _concat(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
-    """Random rows then planted rows, with date columns as datetime64[s]."""
-    if len(b) == 0:
-        out = a.copy()
-    else:
-        b = b.copy()
-        for c in b.columns:
-            if c in DATE_COLS:
-                b[c] = pd.to_datetime(b[c]).astype("datetime64[s]")
-        out = pd.concat([a, b], ignore_index=True)
-    for c in out.columns:
-        if c in DATE_COLS:
-            out[c] = pd.to_datetime(out[c]).astype("datetime64[s]")
-    return out
-
-
-def sort_accounts(acc: pd.DataFrame, read: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
-    """Order accounts (and their readings) by account number, the delivery order."""
-    order = np.argsort(acc["account"].to_numpy(dtype=str), kind="stable")
-    return acc.iloc[order].reset_index(drop=True), read[order]
 
 
 def planted_reps(households: int) -> int:
@@ -141,12 +118,16 @@ def build_world(households: int = 2000, seed: int = 7,
         dirt: Counter = Counter()
         render_world(t, np.random.default_rng([seed, 1]), dirt)
         render_assets(t, np.random.default_rng([seed, 5]), dirt)
-        world.dirt = dict(dirt)
         st.advance(sum(dirt.values()))
         release_memory()
-    with stage("generate: reference", unit="expected cases") as st:
+    with stage("generate: medical settlements and planted warnings", unit="settlements") as st:
+        st.advance(add_warnings(world, ctx, planted_reps(households), dirt))
+        world.dirt = dict(dirt)
+        release_memory()
+    with stage("generate: reference", unit="expected cases and warnings") as st:
         world.cases = run_reference(world)
-        st.advance(sum(len(v) for v in world.cases.values()))
+        world.warnings = run_warnings(world)
+        st.advance(sum(len(v) for v in (*world.cases.values(), *world.warnings.values())))
     check_planted(world)
     return world
 
@@ -160,14 +141,22 @@ def run_reference(world: World, extra_elec_months: tuple[int, ...] = ()) -> dict
     return reference.evaluate(t, elec, water, world.report_date)
 
 
+def run_warnings(world: World) -> dict[str, list[str]]:
+    """Evaluate the warnings' reference on the world's loaded electricity and medical months."""
+    t = world.tables
+    elec = (t["elec"], world.elec_read, [*world.months, world.d_month], world.months)
+    return reference_warnings.evaluate(t, elec, world.months, world.report_date)
+
+
 def check_planted(world: World) -> None:
-    """Fail loudly if a planted case is missing from its own rule's cases (so that rule must
-    have been evaluated) or a near miss became a case of any rule."""
-    allc = {k for v in world.cases.values() for k in v}
-    own = {r: set(v) for r, v in world.cases.items()}
+    """Fail loudly if a planted case (warning) is missing from its own rule's cases (warning's
+    keys; so it must have been evaluated) or a near miss became a case or warning of any kind."""
+    found = {**world.cases, **world.warnings}
+    allc = {k for v in found.values() for k in v}
+    own = {r: set(v) for r, v in found.items()}
     missing = [p for p in world.planted
-               if p["kind"] == "case" and p["key"] not in own.get(p["rule"], set())]
-    raised = [p for p in world.planted if p["kind"] != "case" and p["key"] in allc]
+               if p["kind"] in ("case", "warning") and p["key"] not in own.get(p["rule"], set())]
+    raised = [p for p in world.planted if p["kind"] == "near_miss" and p["key"] in allc]
     if missing or raised:
         raise AssertionError(f"planted inventory inconsistent with reference: missing "
                              f"{missing[:5]}, near misses raised {raised[:5]}")

@@ -23,10 +23,21 @@ PATH = Path("sources") / "business.db"
 
 
 def business_tables(world: World, dirt: Counter) -> dict[str, pd.DataFrame]:
-    """The two delivered tables (credit_code / role_id order)."""
-    rng = np.random.default_rng([world.seed, 7])
+    """The two delivered tables (credit_code / role_id order), the rows appended last
+    (``World.late``) after the others, drawn on a stream of their own."""
+    out = delivered(world, world.parts("entities")[0], world.parts("roles")[0],
+                    np.random.default_rng([world.seed, 7]), dirt)
+    late = delivered(world, world.parts("entities")[1], world.parts("roles")[1],
+                     np.random.default_rng([world.seed, 7, 1]), dirt)
+    return {k: pd.concat([v, late[k]], ignore_index=True) if len(late[k]) else v
+            for k, v in out.items()}
+
+
+def delivered(world: World, entities: pd.DataFrame, roles: pd.DataFrame, rng: np.random.Generator,
+              dirt: Counter) -> dict[str, pd.DataFrame]:
+    """``mr_entity`` and ``mr_role`` as delivered for these truth rows."""
     D = pd.Timestamp(world.report_date)
-    e = world.tables["entities"].sort_values("credit_code", kind="stable")
+    e = entities.sort_values("credit_code", kind="stable")
     capital = amounts(e["capital100"] / 100, rng, dirt, share=0.35)
     ent = pd.DataFrame({
         "credit_code": e["credit_code"].to_numpy(), "entity_name": e["entity_name"].to_numpy(),
@@ -34,7 +45,7 @@ def business_tables(world: World, dirt: Counter) -> dict[str, pd.DataFrame]:
         "established_on": e["d_established_on"].to_numpy(), "closed_on": e["d_closed_on"].to_numpy(),
         "registered_capital": capital,
         "updated_at": updated_at(e, ["established_on", "closed_on"], D, rng)})
-    r = world.tables["roles"].sort_values("role_id", kind="stable")
+    r = roles.sort_values("role_id", kind="stable")
     share = (r["share100"] / 100).round(2).to_numpy(dtype=float)
     pct = share.astype(object)
     pct[np.isnan(share)] = None

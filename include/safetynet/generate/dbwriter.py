@@ -110,8 +110,10 @@ def write_db(path: Path, tables: dict[str, pd.DataFrame]) -> None:
     con.close()
 
 
-def payments(world: World, hh: pd.DataFrame, rng: np.random.Generator, dirt: Counter) -> pd.DataFrame:
-    """Monthly payments for the 12 months before D's month and D's month (paid on the 10th)."""
+def payments(world: World, hh: pd.DataFrame, rng: np.random.Generator, dirt: Counter,
+             first: int = 1) -> pd.DataFrame:
+    """Monthly payments for the 12 months before D's month and D's month (paid on the 10th),
+    numbered from ``first``."""
     D = pd.Timestamp(world.report_date)
     periods = [month_add(world.d_month, k) for k in range(-12, 1)]
     frames = []
@@ -126,16 +128,45 @@ def payments(world: World, hh: pd.DataFrame, rng: np.random.Generator, dirt: Cou
                                     "amount": sel["monthly_amount"].to_numpy(),
                                     "paid_on": paid.strftime("%Y-%m-%d")}))
     pay = pd.concat(frames, ignore_index=True)
-    pay.insert(0, "payment_id", np.arange(1, len(pay) + 1))
+    pay.insert(0, "payment_id", np.arange(first, first + len(pay)))
     pay["amount"] = amounts(pay["amount"], rng, dirt)
     return pay
 
 
+TRUTH = ("households", "members", "allowances", "cremations", "filings", "staff", "cadres",
+         "relatives")
+"""The truth tables behind civil_affairs.db and personnel.db."""
+
+
 def write_databases(world: World, out: Path, dirt: Counter) -> dict[str, int]:
-    """Write civil_affairs.db and personnel.db; returns row counts per table."""
-    rng = np.random.default_rng([world.seed, 2])
+    """Write civil_affairs.db and personnel.db; returns row counts per table.
+
+    The rows appended last (``World.late``) follow the others in every table, drawn on a
+    stream of their own, so the earlier rows are written exactly as without them.
+    """
+    earlier = {n: world.parts(n)[0] for n in TRUTH}
+    ca, pe = delivered_tables(world, earlier, np.random.default_rng([world.seed, 2]), dirt)
+    late = {n: world.parts(n)[1] for n in TRUTH}
+    ca2, pe2 = delivered_tables(world, late, np.random.default_rng([world.seed, 2, 1]), dirt,
+                                first=(len(ca["sa_payment"]) + 1, len(ca["sa_relative_filing"]) + 1))
+    ca = {k: _append(v, ca2[k]) for k, v in ca.items()}
+    pe = {k: _append(v, pe2[k]) for k, v in pe.items()}
+    write_db(out / "sources" / "civil_affairs.db", ca)
+    write_db(out / "sources" / "personnel.db", pe)
+    return {k: len(v) for k, v in {**ca, **pe}.items()}
+
+
+def _append(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """``b``'s rows after ``a``'s (``a`` as it is when ``b`` is empty)."""
+    return pd.concat([a, b], ignore_index=True) if len(b) else a
+
+
+def delivered_tables(world: World, t: dict[str, pd.DataFrame], rng: np.random.Generator,
+                     dirt: Counter, first: tuple[int, int] = (1, 1)
+                     ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """The civil-affairs and personnel tables as delivered for truth tables ``t`` (payment and
+    filing numbers from ``first``)."""
     D = pd.Timestamp(world.report_date)
-    t = world.tables
     hh = t["households"].sort_values("household_id", kind="stable")
     h = pd.DataFrame({
         "household_id": hh["household_id"], "program": hh["program"], "area_type": hh["area_type"],
@@ -161,10 +192,10 @@ def write_databases(world: World, out: Path, dirt: Counter) -> dict[str, int]:
                        "funeral_home": c["funeral_home"],
                        "updated_at": updated_at(c, ["cremation_date"], D, rng)})
     f = t["filings"].sort_values(["filed_on", "pid"], kind="stable")
-    ff = pd.DataFrame({"filing_id": np.arange(1, len(f) + 1), "id_number": f["d_id"].to_numpy(),
+    ff = pd.DataFrame({"filing_id": np.arange(first[1], first[1] + len(f)), "id_number": f["d_id"].to_numpy(),
                        "staff_id_number": f["d_staff_id"].to_numpy(),
                        "relation": f["relation"].to_numpy(), "filed_on": f["d_filed_on"].to_numpy()})
-    ca = {"sa_household": h, "sa_member": mm, "sa_payment": payments(world, hh, rng, dirt),
+    ca = {"sa_household": h, "sa_member": mm, "sa_payment": payments(world, hh, rng, dirt, first[0]),
           "sa_allowance": aa, "sa_cremation": cc, "sa_relative_filing": ff}
     s = t["staff"].sort_values("pid")
     ss = pd.DataFrame({"id_number": s["d_id"], "name": s["d_name"], "employer": s["employer"],
@@ -182,6 +213,4 @@ def write_databases(world: World, out: Path, dirt: Counter) -> dict[str, int]:
     pe = {"hr_staff": with_dups(ss, 0.005, rng, dirt, "dup_rows_db"),
           "hr_village_cadre": with_dups(kk, 0.005, rng, dirt, "dup_rows_db"),
           "hr_relative": with_dups(rr, 0.005, rng, dirt, "dup_rows_db")}
-    write_db(out / "sources" / "civil_affairs.db", ca)
-    write_db(out / "sources" / "personnel.db", pe)
-    return {k: len(v) for k, v in {**ca, **pe}.items()}
+    return ca, pe

@@ -1,8 +1,9 @@
 """generate_deployment: a complete demo deployment folder, deterministic per arguments.
 
 Layout: config.yaml, regions.csv, sources/*.db (civil_affairs, personnel, business),
-drop/{property,power,water,vehicles}, outbox/, inbox/, extras/ (bad files + README),
-templates/ (dispositions templates), expected_cases.json.
+drop/{property,power,water,vehicles,medical}, outbox/, inbox/, warnings/ (the hardship
+warnings' outbox), extras/ (bad files + README), templates/ (dispositions templates),
+expected_cases.json (the reference's cases and, under ``warnings``, its warnings).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from safetynet.generate.build import build_world
 from safetynet.generate.business_db import write_business
 from safetynet.generate.dbwriter import write_databases
 from safetynet.generate.extras import write_extras
+from safetynet.generate.medical_files import write_medical
 from safetynet.generate.property_xlsx import snapshot_frame, wait, write_snapshots
 from safetynet.generate.reference import DEFAULTS
 from safetynet.generate.templates import write_templates
@@ -29,7 +31,7 @@ from safetynet.progress import stage
 PARALLEL_ROWS = 100_000
 
 GENERATED = ("config.yaml", "regions.csv", "expected_cases.json", "sources", "drop", "extras", "templates",
-             "outbox", "inbox")
+             "outbox", "inbox", "warnings")
 """What :func:`generate_deployment` writes into its folder."""
 RUN_STATE = ("warehouse.db", "warehouse.db-wal", "warehouse.db-shm", "warehouse.db-journal", "work")
 """What running the generated deployment adds: the embedded warehouse (``sqlite:///warehouse.db``
@@ -71,9 +73,11 @@ def config_dict() -> dict:
             "water": {"location": "drop/water"},
             "vehicles": {"location": "drop/vehicles"},
             "business": {"url": "sqlite:///sources/business.db"},
+            "medical": {"location": "drop/medical"},
         },
         "outbox": {"location": "outbox"},
         "inbox": {"location": "inbox"},
+        "warning_outbox": {"location": "warnings"},
         "rules": dict(DEFAULTS),
     }
 
@@ -82,7 +86,7 @@ def expected(world: World) -> dict:
     """The expected_cases.json document."""
     return {
         "report_date": world.report_date.isoformat(), "seed": world.seed,
-        "households": world.households, "cases": world.cases,
+        "households": world.households, "cases": world.cases, "warnings": world.warnings,
         "planted": sorted(world.planted, key=lambda p: (p["rule"], p["kind"], p["what"], p["key"])),
         "dirt": dict(sorted(world.dirt.items())),
     }
@@ -95,8 +99,8 @@ def generate_deployment(out: Path, households: int = 2000, seed: int = 7,
     out.mkdir(parents=True, exist_ok=True)
     world = build_world(households, seed, report_date)
     dirt: Counter = Counter(world.dirt)
-    for sub in ("outbox", "inbox", "drop/property", "drop/power", "drop/water", "drop/vehicles",
-                "sources"):
+    for sub in ("outbox", "inbox", "warnings", "drop/property", "drop/power", "drop/water",
+                "drop/vehicles", "drop/medical", "sources"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     world.regions.to_csv(out / "regions.csv", index=False, encoding="utf-8", lineterminator="\n")
     old_d, new_d = world.snapshot_dates
@@ -105,7 +109,7 @@ def generate_deployment(out: Path, households: int = 2000, seed: int = 7,
             for d, newest in ((old_d, False), (new_d, True))]
     big = 2 * len(prop) >= PARALLEL_ROWS
     with stage("generate: property snapshots", 2 * len(prop), unit="snapshot rows") as st:
-        procs, xdirt = write_snapshots(prop, jobs, seed, parallel=big)
+        procs, xdirt = write_snapshots(prop, jobs, seed, parallel=big, late=world.late.get("property"))
         st.advance(xdirt.pop("_rows", 0))
         dirt.update(xdirt)
     with stage("generate: source databases", unit="database rows") as st:
@@ -117,6 +121,8 @@ def generate_deployment(out: Path, households: int = 2000, seed: int = 7,
                unit="vehicle rows and database rows") as st:
         st.advance(sum(write_vehicles(world, out, dirt).values()))
         st.advance(sum(write_business(world, out, dirt).values()))
+    with stage("generate: medical settlement files", unit="settlement rows") as st:
+        st.advance(sum(write_medical(world, out, dirt).values()))
     with stage("generate: extras", unit="bad files") as st:
         sample = snapshot_frame(prop.iloc[:1000], new_d, True, seed, Counter())
         lines = write_extras(world, out, sample, dirt)

@@ -1,6 +1,6 @@
 """File-level dirt kept out of the drops: bad deliveries tests copy in on purpose.
 
-Per file source (property, power, water, vehicles): a wrong header, an empty
+Per file source (property, power, water, vehicles, medical): a wrong header, an empty
 file, a truncated file and a file in the wrong encoding, each with its ``.ok``
 marker, dated well before the good deliveries so they never collide with them.
 """
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from safetynet.generate.medical_files import write_bad_medical
 from safetynet.generate.property_xlsx import HEADERS, write_xlsx
 from safetynet.generate.utility_files import marker, month_rows, write_frame
 from safetynet.generate.vehicles_csv import write_bad_vehicles
@@ -103,8 +104,9 @@ def write_extras(world: World, out: Path, snapshot_rows: pd.DataFrame, dirt: Cou
         if not f.name.endswith(".ok"):
             marker(f)
     lines += write_bad_vehicles(world, base)
+    lines += write_bad_medical(world, base)
     for k in ("file_wrong_header", "file_empty", "file_truncated", "file_wrong_encoding"):
-        dirt[k] += 4
+        dirt[k] += 5
     readme = ["# Bad deliveries (file-level dirt)", "",
               "Each file below has its `.ok` marker and is named like a real delivery of a date",
               "older than every good delivery. None of them is in `drop/`; tests copy them in",

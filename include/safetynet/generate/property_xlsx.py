@@ -32,9 +32,19 @@ EPOCH = pd.Timestamp("1899-12-30")
 
 
 def snapshot_frame(prop: pd.DataFrame, snap: date, newest: bool, seed: int,
-                   dirt: Counter) -> pd.DataFrame:
-    """Rows of one snapshot in delivery order (by unit), with cell kinds and duplicates."""
-    rng = np.random.default_rng([seed, 3, int(newest)])
+                   dirt: Counter, late: int | None = None) -> pd.DataFrame:
+    """Rows of one snapshot in delivery order (by unit), with cell kinds and duplicates; the
+    rows from position ``late`` on (``World.late``) follow the others, drawn apart."""
+    if late is not None and late < len(prop):
+        return pd.concat([_frame(prop.iloc[:late], snap, newest, [seed, 3, int(newest)], dirt),
+                          _frame(prop.iloc[late:], snap, newest, [seed, 3, int(newest), 1], dirt)],
+                         ignore_index=True)
+    return _frame(prop, snap, newest, [seed, 3, int(newest)], dirt)
+
+
+def _frame(prop: pd.DataFrame, snap: date, newest: bool, key: list[int],
+           dirt: Counter) -> pd.DataFrame:
+    rng = np.random.default_rng(key)
     keep = ["unit", "d_name", "owner_kind", "d_id", "share", "d_addr", "use", "area100",
             "reg_on", "cancel_on", "pid"]
     sel = prop.loc[prop["in_new"] if newest else prop["in_old"], keep]
@@ -128,29 +138,30 @@ def _chunked_rows(rows: pd.DataFrame, size: int = 50_000):
         yield from zip(*[part[c].tolist() for c in names], strict=True)
 
 
-def write_snapshot(prop: pd.DataFrame, path: Path, snap: date, newest: bool, seed: int) -> Counter:
+def write_snapshot(prop: pd.DataFrame, path: Path, snap: date, newest: bool, seed: int,
+                   late: int | None = None) -> Counter:
     """Build one snapshot's rows and write its file; returns the dirt it wrote."""
     dirt: Counter = Counter()
-    rows = snapshot_frame(prop, snap, newest, seed, dirt)
+    rows = snapshot_frame(prop, snap, newest, seed, dirt, late)
     write_xlsx(rows, path, snap)
     dirt["_rows"] = len(rows)
     return dirt
 
 
 def _child(conn: object, prop: pd.DataFrame, path: Path, snap: date, newest: bool,
-           seed: int) -> None:
-    conn.send(dict(write_snapshot(prop, path, snap, newest, seed)))  # type: ignore[attr-defined]
+           seed: int, late: int | None) -> None:
+    conn.send(dict(write_snapshot(prop, path, snap, newest, seed, late)))  # type: ignore[attr-defined]
     conn.close()  # type: ignore[attr-defined]
 
 
 def write_snapshots(prop: pd.DataFrame, jobs: list[tuple[Path, date, bool]], seed: int,
-                    parallel: bool) -> tuple[list, Counter]:
+                    parallel: bool, late: int | None = None) -> tuple[list, Counter]:
     """Write snapshots, in forked children when ``parallel`` (the children read ``prop``
     shared copy-on-write); returns (handles to wait for, dirt of sequential writes)."""
     if not parallel:
         total: Counter = Counter()
         for path, snap, newest in jobs:
-            total.update(write_snapshot(prop, path, snap, newest, seed))
+            total.update(write_snapshot(prop, path, snap, newest, seed, late))
         return [], total
     gc.collect()
     gc.freeze()  # children must not touch (and so copy) the parent's objects
@@ -158,7 +169,7 @@ def write_snapshots(prop: pd.DataFrame, jobs: list[tuple[Path, date, bool]], see
     handles = []
     for path, snap, newest in jobs:
         recv, send = ctx.Pipe(duplex=False)
-        p = ctx.Process(target=_child, args=(send, prop, path, snap, newest, seed))
+        p = ctx.Process(target=_child, args=(send, prop, path, snap, newest, seed, late))
         p.start()
         send.close()
         handles.append((p, recv))

@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 
 from .reference_assets import business_registrants, vehicle_owners
+from .reference_coverage import coverage, standing_units
+from .reference_coverage import valid_id as _vid
 
 RULES = [f"R{i:02d}" for i in range(1, 13)]
 OPTIONAL = {"R11": ("vehicles",), "R12": ("entities", "roles")}
@@ -29,7 +31,12 @@ OPTIONAL = {"R11": ("vehicles",), "R12": ("entities", "roles")}
 DEFAULTS = {"electricity_high_kwh": 500, "utility_window_months": 3,
             "elderly_allowance_min_age": 80, "max_residential_units": 1,
             "non_residential_uses": ["商业", "办公", "工业"],
-            "vehicle_exempt_plate_kinds": ["普通摩托车", "轻便摩托车", "低速车"]}
+            "vehicle_exempt_plate_kinds": ["普通摩托车", "轻便摩托车", "低速车"],
+            "medical_window_months": 12, "medical_burden_enrolled": 10000,
+            "medical_burden_general": 26000, "silent_home_min_age": 75,
+            "breadwinner_window_days": 90}
+"""Every threshold of rules.md with its default (the hardship warnings' too, see
+``reference_warnings``)."""
 
 
 def evaluated(t: dict[str, pd.DataFrame]) -> list[str]:
@@ -37,17 +44,12 @@ def evaluated(t: dict[str, pd.DataFrame]) -> list[str]:
     return [r for r in RULES if all(k in t for k in OPTIONAL.get(r, ()))]
 
 
-def _vid(df: pd.DataFrame, pid: str = "pid", ok: str = "id_ok") -> pd.Series:
-    """True ID where the delivered value is valid, else None (joins nothing)."""
-    return df[pid].where(df[ok].astype(bool), None)
-
-
 def _trim(v: object) -> str:
     """The delivered ID trimmed with str.strip(); a missing value is the empty string."""
     return v.strip() if isinstance(v, str) else ""
 
 
-def _window(loaded: list[int], d_month: int, k: int) -> list[int]:
+def utility_window(loaded: list[int], d_month: int, k: int) -> list[int]:
     return sorted(m for m in loaded if m <= d_month)[-k:]
 
 
@@ -60,7 +62,7 @@ def _linked(acc: pd.DataFrame, act_mem: pd.DataFrame, act_hh: pd.DataFrame) -> p
         .drop_duplicates()
 
 
-def _consumption(acc: pd.DataFrame, read: np.ndarray, labels: list[int], window: list[int],
+def household_consumption(acc: pd.DataFrame, read: np.ndarray, labels: list[int], window: list[int],
                  act_mem: pd.DataFrame, act_hh: pd.DataFrame) -> tuple[pd.DataFrame, set]:
     """Per household and window month: summed tenths (NaN = no reading); linked households."""
     links = _linked(acc, act_mem, act_hh)
@@ -83,19 +85,8 @@ def evaluate(t: dict[str, pd.DataFrame], elec: tuple, water: tuple, report_date:
     cfg = {**DEFAULTS, **(rules or {})}
     D = pd.Timestamp(report_date)
     out: dict[str, set[str]] = {r: set() for r in RULES}
-    hh = t["households"][["household_id", "status", "approved_on", "terminated_on", "addr"]]
-    act_hh = hh[(hh["status"] == "ACTIVE") & (hh["approved_on"] <= D)
-                & (hh["terminated_on"].isna() | (hh["terminated_on"] > D))]
-    m = t["members"][["household_id", "pid", "id_ok", "d_id", "joined_on", "left_on"]].merge(
-        act_hh[["household_id", "approved_on"]], on="household_id")
-    m = m[(m["joined_on"] <= D) & (m["left_on"].isna() | (m["left_on"] > D))].copy()
-    m["vid"] = _vid(m)
-    m["bstart"] = np.maximum(m["approved_on"], m["joined_on"])
+    act_hh, m, act_al, benef = coverage(t, D)
     mv = m.dropna(subset=["vid"])
-    al = t["allowances"]
-    act_al = al[(al["start_on"] <= D) & (al["end_on"].isna() | (al["end_on"] > D))].copy()
-    act_al["vid"] = _vid(act_al)
-    benef = set(mv["vid"]) | set(act_al["vid"].dropna())
 
     cr = t["cremations"]
     dead = cr[(cr["death_date"] < D)]
@@ -118,11 +109,7 @@ def evaluate(t: dict[str, pd.DataFrame], elec: tuple, water: tuple, report_date:
     cand = set(jc["vid"]) | (set(mv["vid"]) & declared)
     out["R03"] = {f"R03:{v}" for v in cand - filed}
 
-    pr = t["property"][["unit", "owner_kind", "pid", "id_ok", "use", "reg_on", "cancel_on",
-                        "in_new"]]
-    stand = pr[pr["in_new"].astype(bool) & (pr["owner_kind"] == "身份证")
-               & pr["id_ok"].astype(bool) & (pr["reg_on"] <= D)
-               & (pr["cancel_on"].isna() | (pr["cancel_on"] > D))]
+    stand = standing_units(t["property"], D)
     res = mv.merge(stand[stand["use"] == "住宅"][["pid", "unit"]], left_on="vid", right_on="pid")
     units = res.groupby("household_id")["unit"].nunique()
     out["R04"] = {f"R04:{h}" for h in units[units >= cfg["max_residential_units"] + 1].index}
@@ -133,9 +120,9 @@ def evaluate(t: dict[str, pd.DataFrame], elec: tuple, water: tuple, report_date:
     k = cfg["utility_window_months"]
     e_acc, e_read, e_lab, e_loaded = elec
     w_acc, w_read, w_lab, w_loaded = water
-    ew, ww = _window(e_loaded, d_month, k), _window(w_loaded, d_month, k)
-    ecs, _e_linked = _consumption(e_acc, e_read, e_lab, ew, m, act_hh)
-    wcs, w_linked = _consumption(w_acc, w_read, w_lab, ww, m, act_hh)
+    ew, ww = utility_window(e_loaded, d_month, k), utility_window(w_loaded, d_month, k)
+    ecs, _e_linked = household_consumption(e_acc, e_read, e_lab, ew, m, act_hh)
+    wcs, w_linked = household_consumption(w_acc, w_read, w_lab, ww, m, act_hh)
     cnt = ecs.notna().sum(axis=1)
     tot = ecs.sum(axis=1, min_count=1)
     high = (cnt >= 2) & (tot > cfg["electricity_high_kwh"] * 10 * cnt)

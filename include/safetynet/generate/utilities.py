@@ -85,4 +85,4 @@ def month_frame(acc: pd.DataFrame, read: np.ndarray, k: int) -> pd.DataFrame:
     has = read[:, k] >= 0
     df = acc.loc[has, ["account", "d_name", "d_id", "d_addr"]].copy()
     df["tenths"] = read[has, k]
-    return df  # accounts are kept sorted by account number (see build.sort_accounts)
+    return df  # accounts are kept sorted by account number (see world.sort_accounts)

@@ -31,10 +31,27 @@ def marker(path: Path) -> None:
 
 def month_rows(world: World, source: str, k: int, dirt: Counter | None) -> pd.DataFrame:
     """Delivered rows (contract headers) of month index ``k`` with number dirt and duplicates."""
-    acc = world.tables[source]
+    parts = month_parts(world, source, k, dirt)
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def month_parts(world: World, source: str, k: int, dirt: Counter | None) -> list[pd.DataFrame]:
+    """:func:`month_rows` of the accounts, then of those appended last (``World.late``), each
+    part on its own random stream (the earlier rows stay as they were without the later)."""
     read = world.elec_read if source == "elec" else world.water_read
     assert read is not None
-    rng = np.random.default_rng([world.seed, 4, 0 if source == "elec" else 1, k])
+    n = world.late.get(source, len(world.tables[source]))
+    key = [world.seed, 4, 0 if source == "elec" else 1, k]
+    out = [_month_part(world, source, k, world.tables[source].iloc[:n], read[:n], key, dirt)]
+    if n < len(read):
+        out.append(_month_part(world, source, k, world.tables[source].iloc[n:], read[n:], [*key, 1],
+                               dirt))
+    return out
+
+
+def _month_part(world: World, source: str, k: int, acc: pd.DataFrame, read: np.ndarray,
+                key: list[int], dirt: Counter | None) -> pd.DataFrame:
+    rng = np.random.default_rng(key)
     df = month_frame(acc, read, k)
     labels = [*world.months, world.d_month]
     m = labels[k]
@@ -111,11 +128,12 @@ def write_utilities(world: World, out: Path, dirt: Counter, on_month: object = N
             counts[path.name] = len(df)
             if on_month is not None:
                 on_month(len(df))  # type: ignore[operator]
-    df = month_rows(world, "elec", 12, None)
     acc = world.tables["elec"].set_index("account")
-    planted = df["户号"].map(acc["planted"]).fillna(False).to_numpy(dtype=bool)
-    keep = planted | (np.arange(len(df)) < int(len(df) * 0.6))
+    kept = []
+    for df in month_parts(world, "elec", 12, None):
+        planted = df["户号"].map(acc["planted"]).fillna(False).to_numpy(dtype=bool)
+        kept.append(df[planted | (np.arange(len(df)) < int(len(df) * 0.6))])
     unf = out / "drop/power" / f"DL_{world.d_month}.csv"
-    write_frame(df[keep], unf, "elec")
-    counts[unf.name] = int(keep.sum())
+    write_frame(pd.concat(kept, ignore_index=True) if len(kept) > 1 else kept[0], unf, "elec")
+    counts[unf.name] = sum(len(x) for x in kept)
     return counts

@@ -24,13 +24,23 @@ BOM = b"\xef\xbb\xbf"
 PATTERN = "JDC_{:%Y%m%d}.csv"
 
 
-def snapshot_rows(veh: pd.DataFrame, newest: bool, seed: int, dirt: Counter | None) -> pd.DataFrame:
-    """Delivered rows (contract headers) of one snapshot, in plate order, with duplicates."""
+def snapshot_rows(veh: pd.DataFrame, newest: bool, seed: int, dirt: Counter | None,
+                  late: int | None = None) -> pd.DataFrame:
+    """Delivered rows (contract headers) of one snapshot, in plate order, with duplicates; the
+    vehicles from position ``late`` on (``World.late``) follow the others, drawn apart."""
+    if late is not None and late < len(veh):
+        return pd.concat([snapshot_rows(veh.iloc[:late], newest, seed, dirt),
+                          _rows(veh.iloc[late:], newest, [seed, 6, int(newest), 1], dirt)],
+                         ignore_index=True)
+    return _rows(veh, newest, [seed, 6, int(newest)], dirt)
+
+
+def _rows(veh: pd.DataFrame, newest: bool, key: list[int], dirt: Counter | None) -> pd.DataFrame:
     idx = np.flatnonzero((veh["in_new"] if newest else veh["in_old"]).to_numpy(dtype=bool))
     plate = veh["plate"].iloc[idx]
     if not plate.is_monotonic_increasing:  # the truth is kept in plate order (build.py)
         idx = idx[np.argsort(plate.to_numpy(dtype=str), kind="stable")]
-    rng = np.random.default_rng([seed, 6, int(newest)])
+    rng = np.random.default_rng(key)
     rep = np.where(rng.random(len(idx)) < 0.004, 2, 1)
     if dirt is not None:
         dirt["dup_rows_vehicles"] += int((rep == 2).sum())
@@ -54,7 +64,7 @@ def write_vehicles(world: World, out: Path, dirt: Counter) -> dict[str, int]:
     veh = world.tables["vehicles"]
     counts = {}
     for snap, newest in zip(world.snapshot_dates, (False, True), strict=True):
-        rows = snapshot_rows(veh, newest, world.seed, dirt)
+        rows = snapshot_rows(veh, newest, world.seed, dirt, world.late.get("vehicles"))
         path = folder / PATTERN.format(snap)
         write_csv(rows, path)
         marker(path)
@@ -66,7 +76,8 @@ def write_bad_vehicles(world: World, base: Path, sample: int = 200) -> list[str]
     """Bad snapshots (wrong header, empty, truncated, GB18030) in ``base``; README lines."""
     d = base / "vehicles"
     d.mkdir(parents=True, exist_ok=True)
-    rows = snapshot_rows(world.tables["vehicles"], True, world.seed, None).head(sample)
+    rows = snapshot_rows(world.tables["vehicles"], True, world.seed, None,
+                         world.late.get("vehicles")).head(sample)
     snap = world.snapshot_dates[1]
     days: list[date] = [snap - timedelta(days=k) for k in (35, 42, 49, 56)]
     lines = []

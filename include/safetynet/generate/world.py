@@ -8,6 +8,7 @@ kind from ``ids``). Rendering adds the delivered columns (``d_*``) and the
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -16,6 +17,13 @@ import pandas as pd
 
 from safetynet.generate.ids import IdRegistry
 from safetynet.generate.regions import Dwellings, make_names
+
+DATE_COLS = ["approved_on", "terminated_on", "joined_on", "left_on", "start_on", "end_on",
+             "death_date", "cremation_date", "filed_on", "payroll_from", "payroll_to",
+             "term_from", "term_to", "declared_on", "reg_on", "cancel_on", "birth",
+             "staff_birth", "relative_birth", "established_on", "closed_on", "from_on", "to_on",
+             "settled_on"]
+"""Truth columns that hold dates (kept as datetime64[s])."""
 
 
 def month_add(yyyymm: int, k: int) -> int:
@@ -42,6 +50,17 @@ class World:
     planted: list[dict] = field(default_factory=list)
     dirt: dict[str, int] = field(default_factory=dict)
     cases: dict[str, list[str]] = field(default_factory=dict)
+    warnings: dict[str, list[str]] = field(default_factory=dict)
+    late: dict[str, int] = field(default_factory=dict)
+    """Truth table → position of its first row appended last (``build_warnings``). Writers
+    deliver those rows after the others, on random streams of their own, so every earlier
+    row is delivered exactly as it was before they existed."""
+
+    def parts(self, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """A truth table as (earlier rows, rows appended last); the second may be empty."""
+        df = self.tables[name]
+        k = self.late.get(name, len(df))
+        return df.iloc[:k], df.iloc[k:]
 
     @property
     def d_month(self) -> int:
@@ -71,6 +90,17 @@ class Ctx:
         self.D = pd.Timestamp(world.report_date)
         self._pools: dict[str, np.ndarray] = {}
         self._next: dict[str, int] = {}
+
+    def fork(self, rng: np.random.Generator) -> Ctx:
+        """The same world on another random stream: new people, addresses and serial numbers
+        stay unique across both contexts, and nothing drawn here moves this context's stream."""
+        sub = copy.copy(self)  # shares the world and the serial pools
+        sub.rng = rng
+        sub.ids = IdRegistry(rng)
+        sub.ids.used = self.ids.used
+        sub.dwell = Dwellings(self.world.vill, rng)
+        sub.dwell.used = self.dwell.used
+        return sub
 
     def people(self, births: np.ndarray) -> pd.DataFrame:
         """New distinct people born on ``births``: pid, birth, name."""
@@ -105,3 +135,25 @@ class Ctx:
         a = np.datetime64(lo.date(), "D").astype(np.int64)
         b = max(a, np.datetime64(hi.date(), "D").astype(np.int64))
         return pd.to_datetime(self.rng.integers(a, b + 1, n).astype("datetime64[D]")).as_unit("s")
+
+
+def concat_truth(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """Random rows then planted rows, with date columns as datetime64[s]."""
+    if len(b) == 0:
+        out = a.copy()
+    else:
+        b = b.copy()
+        for c in b.columns:
+            if c in DATE_COLS:
+                b[c] = pd.to_datetime(b[c]).astype("datetime64[s]")
+        out = pd.concat([a, b], ignore_index=True)
+    for c in out.columns:
+        if c in DATE_COLS:
+            out[c] = pd.to_datetime(out[c]).astype("datetime64[s]")
+    return out
+
+
+def sort_accounts(acc: pd.DataFrame, read: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """Order accounts (and their readings) by account number, the delivery order."""
+    order = np.argsort(acc["account"].to_numpy(dtype=str), kind="stable")
+    return acc.iloc[order].reset_index(drop=True), read[order]

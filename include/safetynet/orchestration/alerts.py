@@ -258,6 +258,10 @@ def handle_task_failure(context: Mapping[str, Any]) -> FailureSummary | None:
     return summary
 
 
+MISSED_WHAT = {"daily_report": "extract", "daily_warnings": "hardship warnings"}
+"""What a DAG's deadline is about, for the alert's sentence."""
+
+
 async def publish_deadline_missed(context: Mapping[str, Any] | None = None, **kwargs: Any) -> str:
     """Deadline-alert callback of ``daily_report``: the day's extract is not published in time.
 
@@ -280,7 +284,8 @@ async def publish_deadline_missed(context: Mapping[str, Any] | None = None, **kw
         try_number=None,
         error_class=DEADLINE_MISSED,
         message=mask_text(
-            f"the extract of run {run_id} (logical date {run.get('logical_date')}) was not "
+            f"the {MISSED_WHAT.get(str(run.get('dag_id')), 'extract')} of run {run_id} "
+            f"(logical date {run.get('logical_date')}) was not "
             f"published by {deadline.get('deadline_time')}; run state: {run.get('state')}. Sources that "
             "failed are named in the failure alerts and in meta_source_state.", MAX_MESSAGE),
         failed_at=_now(),

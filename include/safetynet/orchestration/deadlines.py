@@ -124,3 +124,8 @@ async def publish_deadline_missed(context: Mapping[str, Any] | None = None, **kw
     from safetynet.orchestration import alerts
 
     return await alerts.publish_deadline_missed(context, **kwargs)
+
+
+async def warnings_deadline_missed(context: Mapping[str, Any] | None = None, **kwargs: Any) -> str:
+    """Deadline callback of ``daily_warnings``: as :func:`publish_deadline_missed`, for the warnings."""
+    return await publish_deadline_missed(context, **kwargs)

@@ -132,6 +132,24 @@ SENSOR_TIMEOUT_ENV = "SAFETYNET_SENSOR_TIMEOUT_HOURS"
 """Overrides how long a delivery sensor waits (hours); default per source below."""
 
 
+WARNINGS_CRON = "0 7 * * *"
+"""The hardship warnings' morning run (Asia/Shanghai), after the report's evaluation."""
+
+WARNINGS_BY_ENV = "SAFETYNET_WARNINGS_BY"
+"""Local time (HH:MM) by which the day's hardship warnings must be published; default 09:00;
+``off`` disables that deadline (as ``SAFETYNET_PUBLISH_BY`` for the extract)."""
+
+
+def evaluated_asset() -> Asset:
+    """The day's evaluation (cases and warnings), updated by ``daily_report``'s ``evaluate``."""
+    return Asset("x-safetynet://report/evaluated")
+
+
+def warnings_schedule() -> AssetOrTimeSchedule:
+    """07:00 every morning, and again whenever ``daily_report`` has evaluated a day."""
+    return AssetOrTimeSchedule(timetable=cron(WARNINGS_CRON), assets=evaluated_asset())
+
+
 def publish_deadline() -> DeadlineAlert | None:
     """A deadline on ``daily_report``'s scheduled runs: published by ``SAFETYNET_PUBLISH_BY`` (08:30).
 
@@ -143,22 +161,34 @@ def publish_deadline() -> DeadlineAlert | None:
     runs in the triggerer and must be importable there (the package is installed, and
     ``include/`` is on ``PYTHONPATH``, in every component).
     """
-    from safetynet.orchestration.deadlines import ScheduledRunDeadline, publish_deadline_missed
+    from safetynet.orchestration.deadlines import publish_deadline_missed
 
-    setting = (os.environ.get(PUBLISH_BY_ENV) or "08:30").strip()
+    return _deadline(PUBLISH_BY_ENV, "08:30", REPORT_CRON, publish_deadline_missed, "extract published")
+
+
+def warnings_deadline() -> DeadlineAlert | None:
+    """A deadline on ``daily_warnings``' scheduled runs: published by ``SAFETYNET_WARNINGS_BY`` (09:00),
+    measured as :func:`publish_deadline` is, from the 07:00 run."""
+    from safetynet.orchestration.deadlines import warnings_deadline_missed
+
+    return _deadline(WARNINGS_BY_ENV, "09:00", WARNINGS_CRON, warnings_deadline_missed, "warnings published")
+
+
+def _deadline(env: str, default: str, cron_expression: str, callback: Any, name: str) -> DeadlineAlert | None:
+    """A deadline ``env`` (HH:MM local, or ``off``) after the run's cron time, on scheduled runs."""
+    from safetynet.orchestration.deadlines import ScheduledRunDeadline
+
+    setting = (os.environ.get(env) or default).strip()
     if setting.lower() == "off":
         return None
     hours, minutes = (int(x) for x in setting.split(":"))
-    cron_hours, cron_minutes = 6, 30
+    cron_minutes, cron_hours = (int(x) for x in cron_expression.split()[:2])
     interval = timedelta(hours=hours - cron_hours, minutes=minutes - cron_minutes)
     if interval <= timedelta(0):
-        raise ValueError(f"{PUBLISH_BY_ENV} must be later than the 06:30 run, got {hours:02d}:{minutes:02d}")
-    return DeadlineAlert(
-        reference=ScheduledRunDeadline(),
-        interval=interval,
-        callback=AsyncCallback(publish_deadline_missed),
-        name="extract published",
-    )
+        raise ValueError(f"{env} must be later than the {cron_hours:02d}:{cron_minutes:02d} run, "
+                         f"got {hours:02d}:{minutes:02d}")
+    return DeadlineAlert(reference=ScheduledRunDeadline(), interval=interval,
+                         callback=AsyncCallback(callback), name=name)
 
 
 

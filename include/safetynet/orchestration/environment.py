@@ -15,15 +15,15 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from safetynet.orchestration.defaults import PUBLISH_BY_ENV, RETRIES_ENV
+from safetynet.orchestration.defaults import PUBLISH_BY_ENV, RETRIES_ENV, WARNINGS_BY_ENV
 from safetynet.orchestration.tasks import CONFIG_ENV
 from safetynet.sources.declarations import SOURCES
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 """The checkout this package is installed from (editable install): holds dags/ and plugins/."""
 
-DAG_IDS: tuple[str, ...] = (*(f"ingest_{name}" for name in SOURCES), "daily_report")
-"""Every DAG, in the order one day's run goes: one ingest per declared source, then the report."""
+DAG_IDS: tuple[str, ...] = (*(f"ingest_{name}" for name in SOURCES), "daily_report", "daily_warnings")
+"""Every DAG, in the order one day's run goes: one ingest per declared source, the report, the warnings."""
 
 
 def airflow_environment(
@@ -64,7 +64,7 @@ def airflow_environment(
         }
     )
     if not deadline:
-        env[PUBLISH_BY_ENV] = "off"
+        env[PUBLISH_BY_ENV] = env[WARNINGS_BY_ENV] = "off"
     if retries is None:
         env.pop(RETRIES_ENV, None)
     else:

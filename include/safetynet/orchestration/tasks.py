@@ -167,6 +167,16 @@ def evaluate(logical_date: datetime | None, dag_run: Any = None) -> StepResult:
 
 
 @_fail_fast
+def publish_warnings(logical_date: datetime | None, dag_run: Any = None) -> StepResult:
+    """Write and atomically publish the report date's hardship warnings to the warning outbox."""
+    from safetynet import pipeline
+
+    day = _report_date(logical_date, dag_run)
+    with _locked("report", "publish_warnings", day, dag_run):
+        return pipeline.publish_warnings(day, config_path())
+
+
+@_fail_fast
 def publish(logical_date: datetime | None, dag_run: Any = None) -> StepResult:
     """Write and atomically publish the report date's extract."""
     from safetynet import pipeline

@@ -13,6 +13,7 @@ from safetynet.config import Config
 from safetynet.dispositions import disposition_report
 from safetynet.reports.extract import (
     case_frame,
+    case_thresholds,
     file_entry,
     source_freshness,
     write_case_csv,
@@ -22,6 +23,7 @@ from safetynet.reports.monitoring import monitoring_frame, write_monitoring_csv
 from safetynet.reports.refusals import pending_refusals
 from safetynet.reports.workbook import write_workbook
 from safetynet.rules.engine import not_evaluated
+from safetynet.sources.declarations import SOURCES
 from safetynet.warehouse.engine import get_engine, migrate
 
 
@@ -39,7 +41,8 @@ def build_reports(cfg: Config, d: date, staged: Path) -> dict:
         # workbook (pure Python): at city scale each takes seconds.
         monitoring_job = pool.submit(_monitoring, engine, d)
         cases = case_frame(conn, d)
-        freshness = source_freshness(conn, d, cfg.sources)  # in force for D: a back-fill shows its own
+        inspected = [s for s in cfg.sources if not SOURCES[s].warnings_only]  # never medical data
+        freshness = source_freshness(conn, d, inspected)  # in force for D: a back-fill shows its own
         dispositions = disposition_report(conn, d)  # files and rows rejected, for manifest and workbook
         refused = pending_refusals(conn)
         stamp = d.strftime("%Y%m%d")
@@ -47,7 +50,7 @@ def build_reports(cfg: Config, d: date, staged: Path) -> dict:
         xlsx_path = staged / f"mismatches_{stamp}.xlsx"
         mon_path = staged / f"monitoring_{stamp}.csv"
         files = [file_entry(csv_path, write_case_csv(cases, csv_path)),
-                 file_entry(xlsx_path, write_workbook(xlsx_path, d, cases, freshness, cfg.rules,
+                 file_entry(xlsx_path, write_workbook(xlsx_path, d, cases, freshness, case_thresholds(cfg),
                                                       dispositions=dispositions, refused=refused,
                                                       not_evaluated=not_evaluated(cfg))),
                  file_entry(mon_path, write_monitoring_csv(monitoring_job.result(), mon_path))]

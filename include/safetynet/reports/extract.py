@@ -19,6 +19,7 @@ from safetynet.config import Config
 from safetynet.localtime import local_iso
 from safetynet.reports.csvsafe import write_safe_csv
 from safetynet.rules.catalog import RULES
+from safetynet.rules.catalog_warnings import WARNING_THRESHOLDS
 from safetynet.rules.engine import not_evaluated
 from safetynet.rules.registry import SEVERITY_ORDER
 from safetynet.sources.declarations import FILE_SPECS, SOURCES
@@ -47,6 +48,11 @@ def case_frame(conn: Connection, d: date) -> pd.DataFrame:
     cases["_sev"] = cases["severity"].map(SEVERITY_ORDER)
     cases = cases.sort_values(["_sev", "township_code", "case_key"], na_position="last")
     return cases[EXTRACT_COLUMNS].reset_index(drop=True)
+
+
+def case_thresholds(cfg: Config) -> dict:
+    """The configured thresholds the inspectors' rules read (the warnings' own are not theirs)."""
+    return {k: v for k, v in cfg.rules.items() if k not in WARNING_THRESHOLDS}
 
 
 def write_case_csv(cases: pd.DataFrame, path: Path) -> int:
@@ -134,7 +140,7 @@ def write_manifest(path: Path, cfg: Config, d: date, files: list[dict],
                    "subject": r.subject, "version": r.version,
                    "evaluated": r.code not in lacking,
                    "not_configured": lacking.get(r.code, [])} for r in RULES],
-        "thresholds": cfg.rules,
+        "thresholds": case_thresholds(cfg),
         "cases_by_status": {k: int(v) for k, v in cases["status"].value_counts().sort_index().items()},
         "cases_by_rule": {k: int(v) for k, v in cases["rule_code"].value_counts().sort_index().items()},
         "dispositions": dispositions,

@@ -6,12 +6,13 @@ decisions use the same words (outcomes come back as these labels).
 
 from __future__ import annotations
 
+from safetynet.dispositions_kinds import CASE_DECISIONS
 from safetynet.localtime import local_time as shared_local_time
 from safetynet.sources.declarations import SOURCES
 
 SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
 STATUS_ZH = {"NEW": "新增", "OPEN": "持续", "RESOLVED": "已消除"}
-OUTCOME_ZH = {"CONFIRMED": "属实", "EXPLAINED": "合理解释", "UNDER_REVIEW": "核查中"}
+OUTCOME_ZH = CASE_DECISIONS.labels  # the inspectors' decisions; the bureau's: WARNING_DECISIONS.labels
 SOURCE_ZH = {name: source.label_zh for name, source in SOURCES.items()}
 THRESHOLD_ZH = {  # configuration key -> (what it is, unit)
     "electricity_high_kwh": ("用电量异常偏高的月均阈值", "千瓦时"),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -25,13 +26,14 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
+from safetynet.dispositions_kinds import CASE_DECISIONS, DecisionKind
 from safetynet.reports.evidence_text import evidence_text
-from safetynet.reports.labels import OUTCOME_ZH, SEVERITY_ZH, STATUS_ZH
+from safetynet.reports.labels import SEVERITY_ZH, STATUS_ZH
 from safetynet.reports.priority import priorities
 from safetynet.rules.catalog import RULES
+from safetynet.rules.registry import Rule
 
 LINE_HEIGHT = 15.0  # points per line of 11-point text
-DECISIONS = list(OUTCOME_ZH.values())
 
 
 @dataclass(frozen=True)
@@ -44,26 +46,33 @@ class Col:
     cap: int = 30
 
 
-KEY_COLUMNS = [Col("priority", "优先级", "number", 6), Col("rule", "规则", "wrap", 16),
-               Col("township_name", "乡镇（街道）", "text", 14), Col("name", "姓名", "text", 10),
-               Col("id_number", "身份证号码", "text", 20)]
-FROZEN = len(KEY_COLUMNS)  # the header row and these columns stay in view
-TAIL = [Col("earlier", "已反馈结论", "wrap", 16), Col("decision", "核查结论", "text", 10),
-        Col("note", "核查说明", "wrap", 24), Col("suppress_until", "屏蔽至", "date", 11),
-        Col("case_key", "疑点编号", "text", 36)]
-ALL_COLUMNS = [*KEY_COLUMNS, Col("severity", "风险等级", "text", 8), Col("status", "状态", "text", 6),
-               Col("first_seen", "首次发现", "date", 11), Col("household_id", "家庭编号", "text", 18),
-               Col("address", "家庭住址", "wrap", 22), Col("summary", "疑点说明（线索，待核实）", "wrap", 40),
-               *TAIL]
-RULE_COLUMNS = [*ALL_COLUMNS[: ALL_COLUMNS.index(TAIL[0])],
-                Col("evidence_text", "证据说明", "wrap", 44), *TAIL,
-                Col("rule_version", "规则版本", "text", 8),
-                Col("source_snapshot", "数据来源批次", "wrap", 30)]
+def sheet_columns(kind: DecisionKind = CASE_DECISIONS, rule: str = "规则", severity: str = "风险等级",
+                  summary: str = "疑点说明（线索，待核实）") -> tuple[list[Col], list[Col]]:
+    """The all-items sheet's columns and a per-rule sheet's, with ``kind``'s decision headers."""
+    key, decision, note, until = kind.sheet_headers
+    keys = [Col("priority", "优先级", "number", 6), Col("rule", rule, "wrap", 16),
+            Col("township_name", "乡镇（街道）", "text", 14), Col("name", "姓名", "text", 10),
+            Col("id_number", "身份证号码", "text", 20)]
+    tail = [Col("earlier", f"已反馈{decision[-2:]}", "wrap", 16), Col("decision", decision, "text", 10),
+            Col("note", note, "wrap", 24), Col("suppress_until", until, "date", 11),
+            Col("case_key", key, "text", 36)]
+    head = [*keys, Col("severity", severity, "text", 8), Col("status", "状态", "text", 6),
+            Col("first_seen", "首次发现", "date", 11), Col("household_id", "家庭编号", "text", 18),
+            Col("address", "家庭住址", "wrap", 22), Col("summary", summary, "wrap", 40)]
+    return [*head, *tail], [*head, Col("evidence_text", "证据说明", "wrap", 44), *tail,
+                            Col("rule_version", "规则版本", "text", 8),
+                            Col("source_snapshot", "数据来源批次", "wrap", 30)]
 
 
-def people_frame(cases: pd.DataFrame, d: date) -> pd.DataFrame:
-    """The extract's cases as people read them, ordered by priority."""
-    labels = {r.code: f"{r.code} {r.name_zh}" for r in RULES}
+FROZEN = 5  # the header row and the key columns (优先级 … 身份证号码) stay in view
+ALL_COLUMNS, RULE_COLUMNS = sheet_columns()
+
+
+def people_frame(cases: pd.DataFrame, d: date, rules: tuple[Rule, ...] = RULES,
+                 kind: DecisionKind = CASE_DECISIONS,
+                 describe: Callable[[str, dict], str] = evidence_text) -> pd.DataFrame:
+    """The day's cases (or ``rules``' items, decided on by ``kind``) as people read them, by priority."""
+    labels = {r.code: f"{r.code} {r.name_zh}" for r in rules}
     out = pd.DataFrame(index=cases.index)
     out["priority"] = priorities(cases, d)
     out["rule"] = cases["rule_code"].map(labels)
@@ -74,12 +83,12 @@ def people_frame(cases: pd.DataFrame, d: date) -> pd.DataFrame:
     out["address"] = cases.get("address", None)
     out["severity"] = cases["severity"].map(SEVERITY_ZH)
     out["status"] = cases["status"].map(STATUS_ZH)
-    earlier = cases["disposition"].map(OUTCOME_ZH)  # shown, never pre-filled: returning the
+    earlier = cases["disposition"].map(kind.labels)  # shown, never pre-filled: returning the
     note = cases["disposition_note"].fillna("").astype(str)  # workbook untouched decides nothing
     out["earlier"] = [None if pd.isna(e) else (f"{e}：{n}" if n else str(e))
                       for e, n in zip(earlier, note, strict=True)]
     out["decision"] = out["note"] = out["suppress_until"] = None
-    out["evidence_text"] = [evidence_text(code, json.loads(ev)) if isinstance(ev, str) and ev else ""
+    out["evidence_text"] = [describe(code, json.loads(ev)) if isinstance(ev, str) and ev else ""
                             for code, ev in zip(cases["rule_code"], cases["evidence"], strict=True)]
     return out.sort_values("priority", kind="stable").reset_index(drop=True)
 
@@ -111,7 +120,7 @@ def _lines(text: str, width: int) -> int:
 
 
 def write_case_sheet(wb: xlsxwriter.Workbook, fmt: dict, name: str, rows: pd.DataFrame,
-                     columns: list[Col]) -> Worksheet:
+                     columns: list[Col], kind: DecisionKind = CASE_DECISIONS) -> Worksheet:
     """One case sheet: header, frozen keys, fitted widths, wrapped text, decisions, print setup."""
     ws = wb.add_worksheet(name)
     widths = _widths(rows, columns)
@@ -124,10 +133,11 @@ def write_case_sheet(wb: xlsxwriter.Workbook, fmt: dict, name: str, rows: pd.Dat
     ws.freeze_panes(1, FROZEN)
     ws.autofilter(0, 0, last, len(columns) - 1)
     decision = next(i for i, c in enumerate(columns) if c.field == "decision")
+    choices, title = list(kind.labels.values()), kind.sheet_headers[1]
     ws.data_validation(1, decision, max(last, 1000), decision, {
-        "validate": "list", "source": DECISIONS, "input_title": "核查结论",
-        "input_message": "请选择：属实 / 合理解释 / 核查中", "error_title": "核查结论",
-        "error_message": "只能选择：属实、合理解释、核查中"})
+        "validate": "list", "source": choices, "input_title": title,
+        "input_message": "请选择：" + " / ".join(choices), "error_title": title,
+        "error_message": "只能选择：" + "、".join(choices)})
     until = next(i for i, c in enumerate(columns) if c.field == "suppress_until")
     ws.data_validation(1, until, max(last, 1000), until, {
         "validate": "date", "criteria": ">=", "value": datetime(2000, 1, 1),

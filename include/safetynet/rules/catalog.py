@@ -190,7 +190,7 @@ R03 = Rule(
         + "，截至报告日无近亲属备案记录，待核实。"),
 )
 
-_STANDING = """p.snapshot_date = :property_snapshot
+STANDING = """p.snapshot_date = :property_snapshot
           AND p.id_kind = '身份证' AND p.owner_id_problem IS NULL AND p.owner_id_birth <= :d
           AND p.registered_on <= :d AND (p.cancelled_on IS NULL OR p.cancelled_on > :d)"""
 
@@ -203,7 +203,7 @@ R04 = Rule(
                    m.name AS owner_name
             FROM tmp_active_member m
             JOIN core_property_right p ON p.owner_id_norm = m.id_norm
-            WHERE m.id_valid = 1 AND p.use = '住宅' AND {_STANDING}
+            WHERE m.id_valid = 1 AND p.use = '住宅' AND {STANDING}
         ), many AS (
             SELECT household_id FROM owned GROUP BY household_id
             HAVING COUNT(DISTINCT unit_no) >= :max_units + 1
@@ -230,7 +230,7 @@ R05 = Rule(
                m.address, m.monthly_amount, m.benefit_from
         FROM tmp_active_member m
         JOIN core_property_right p ON p.owner_id_norm = m.id_norm
-        WHERE m.id_valid = 1 AND p.use IN :non_residential AND {_STANDING}""",
+        WHERE m.id_valid = 1 AND p.use IN :non_residential AND {STANDING}""",
     evidence=lambda rows: {"units": units(rows), "linked_by": "id_number", **coverage_facts(rows)},
     summary=lambda ev: (
         f"疑似名下有经营性房产：名下有{len(ev['units'])}处现存"

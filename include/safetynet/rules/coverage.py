@@ -9,9 +9,31 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, String, TextClause, bindparam, text
 
+_LINK = """
+        SELECT source, household_id, account_no, month, MAX(usage) AS usage,
+               MAX(by_id) AS by_id, MAX(by_address) AS by_address, MAX(address) AS address
+        FROM (
+            SELECT r.source, m.household_id, r.account_no, r.month, r.usage,
+                   1 AS by_id, 0 AS by_address, r.address
+            FROM core_utility_reading r
+            JOIN tmp_active_member m ON m.id_valid = 1 AND m.id_norm = r.holder_id_norm
+            WHERE r.holder_id_problem IS NULL AND r.holder_id_birth <= :d
+              AND r.usage IS NOT NULL
+              AND {months}
+            UNION ALL
+            SELECT r.source, h.household_id, r.account_no, r.month, r.usage, 0, 1, r.address
+            FROM core_utility_reading r
+            JOIN tmp_active_household h ON h.address_norm = r.address_norm
+            WHERE r.usage IS NOT NULL
+              AND {months}
+        ) links
+        GROUP BY source, household_id, account_no, month"""
+"""Utility accounts linked to active households in ``{months}`` (rules.md: by a member's valid ID
+or the household's normalised address), one row per account and month with its reading."""
+
 COVERAGE_SQL = {
     "tmp_active_member": """
-        SELECT m.household_id, m.id_raw, m.id_norm, m.id_problem, m.name, m.relation,
+        SELECT m.household_id, m.id_raw, m.id_norm, m.id_problem, m.id_birth, m.name, m.relation,
                h.program, h.region_code, h.address_norm, h.address, h.monthly_amount,
                CASE WHEN m.id_problem IS NULL AND m.id_birth <= :d THEN 1 ELSE 0 END AS id_valid,
                CASE WHEN m.joined_on > h.approved_on THEN m.joined_on ELSE h.approved_on END
@@ -44,30 +66,16 @@ COVERAGE_SQL = {
                          CASE WHEN id_norm IS NULL THEN 1 ELSE 0 END, id_norm) AS rn
             FROM tmp_active_member) ranked
         WHERE rn = 1""",
-    "tmp_utility_link": """
-        SELECT source, household_id, account_no, month, MAX(usage) AS usage,
-               MAX(by_id) AS by_id, MAX(by_address) AS by_address, MAX(address) AS address
-        FROM (
-            SELECT r.source, m.household_id, r.account_no, r.month, r.usage,
-                   1 AS by_id, 0 AS by_address, r.address
-            FROM core_utility_reading r
-            JOIN tmp_active_member m ON m.id_valid = 1 AND m.id_norm = r.holder_id_norm
-            WHERE r.holder_id_problem IS NULL AND r.holder_id_birth <= :d
-              AND r.usage IS NOT NULL
-              AND ((r.source = 'electricity' AND r.month IN :electricity_months)
-                   OR (r.source = 'water' AND r.month IN :water_months))
-            UNION ALL
-            SELECT r.source, h.household_id, r.account_no, r.month, r.usage, 0, 1, r.address
-            FROM core_utility_reading r
-            JOIN tmp_active_household h ON h.address_norm = r.address_norm
-            WHERE r.usage IS NOT NULL
-              AND ((r.source = 'electricity' AND r.month IN :electricity_months)
-                   OR (r.source = 'water' AND r.month IN :water_months))
-        ) links
-        GROUP BY source, household_id, account_no, month""",
+    "tmp_utility_link": _LINK.format(months="""((r.source = 'electricity' AND r.month IN :electricity_months)
+                   OR (r.source = 'water' AND r.month IN :water_months))"""),
     "tmp_household_month": """
         SELECT source, household_id, month, SUM(usage) AS amount
         FROM tmp_utility_link GROUP BY source, household_id, month""",
+    # H03: household electricity in the latest loaded month not after D's month and the month
+    # before it, which the window need not hold (a window of one month).
+    "tmp_silent_link": _LINK.format(months="(r.source = 'electricity' AND r.month IN :silent_months)"),
+    "tmp_silent_household_month": """
+        SELECT household_id, month, SUM(usage) AS amount FROM tmp_silent_link GROUP BY household_id, month""",
     "tmp_water_linked": """
         SELECT DISTINCT m.household_id
         FROM int_water_key k
@@ -79,7 +87,10 @@ COVERAGE_SQL = {
         JOIN tmp_active_household h ON h.address_norm = k.key
         WHERE k.kind = 'address' AND k.first_month <= :month""",
 }
-EXPANDING = ("electricity_months", "water_months", "non_residential", "exempt_plate_kinds")
+IN_WINDOW = """
+        SELECT * FROM tmp_utility_link WHERE source = 'electricity' AND month IN :silent_months"""
+"""``tmp_silent_link`` when both of H03's months are in the electricity window (the usual case)."""
+EXPANDING = ("electricity_months", "water_months", "silent_months", "non_residential", "exempt_plate_kinds")
 
 
 INDEXES = {  # the columns rule queries join coverage tables on
@@ -100,6 +111,9 @@ def build_coverage(conn: Connection, params: dict) -> None:
     if conn.dialect.name == "sqlite":
         conn.execute(text("ANALYZE"))  # refreshes this connection's view of sqlite_stat1
     for name, select_sql in COVERAGE_SQL.items():
+        if name == "tmp_silent_link" and set(params.get("silent_months") or ()) <= \
+                set(params.get("electricity_months") or ()):
+            select_sql = IN_WINDOW  # linked already: no second pass over the readings
         conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
         conn.execute(sql(f"CREATE TEMPORARY TABLE {name} AS {select_sql}"), params)
         for column in INDEXES.get(name, ()):

@@ -13,19 +13,21 @@ import json
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Table, text
 
 from safetynet.rules.registry import descriptive_keys
+from safetynet.warehouse.schema import core_disposition
 
 
-def current_decisions(conn: Connection, d: date) -> pd.DataFrame:
-    """The latest decision per known case among those loaded for D or before.
+def current_decisions(conn: Connection, d: date, table: Table = core_disposition) -> pd.DataFrame:
+    """The latest decision per known case among those loaded for D or before (from ``table``:
+    the inspectors' ``core_disposition``, or the bureau's ``core_warning_disposition``).
 
     Latest: loaded for the latest date, then from the latest file name, then the latest row.
     """
     rows = pd.read_sql(text(
         "SELECT case_key, outcome, note, suppress_until, evidence_sha256, file_name, row_number, "
-        "loaded_for FROM core_disposition WHERE known = :t AND loaded_for <= :d"), conn,
+        f"loaded_for FROM {table.name} WHERE known = :t AND loaded_for <= :d"), conn,
         params={"t": True, "d": d.isoformat()})
     rows["loaded_for"] = rows["loaded_for"].astype(str).str[:10]
     rows = rows.sort_values(["case_key", "loaded_for", "file_name", "row_number"])

@@ -14,17 +14,20 @@ dicts), since per-case pandas operations dominated the stage at city scale.
 from __future__ import annotations
 
 import json
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, bindparam, delete, text
+from sqlalchemy import Connection, Table, bindparam, delete, text
 
 from safetynet.config import Config
+from safetynet.dispositions_kinds import CASE_DECISIONS, WARNING_DECISIONS
 from safetynet.progress import stage
 from safetynet.rules.catalog import RULES
+from safetynet.rules.catalog_warnings import WARNINGS
 from safetynet.rules.chain import link
 from safetynet.rules.coverage import build_coverage, drop_coverage, sql
 from safetynet.rules.decisions import current_decisions, evidence_sha
@@ -34,12 +37,33 @@ from safetynet.sources.declarations import SOURCES, of_cadence
 from safetynet.warehouse.bulk import insert_frame
 from safetynet.warehouse.engine import get_engine, migrate
 from safetynet.warehouse.regions import townships as township_of
-from safetynet.warehouse.schema import mart_case_day
+from safetynet.warehouse.schema import (
+    core_disposition,
+    core_warning_disposition,
+    mart_case_day,
+    mart_warning_day,
+)
 
 WORK_MEM = "512MB"
 CASE_COLUMNS = ["case_key", "rule_code", "status", "first_seen", "township_code",
                 "household_id", "id_number", "name", "address", "summary", "evidence", "rule_version",
                 "source_snapshot"]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """A set of declarations evaluated together, and where their life and decisions are kept."""
+
+    rules: tuple[Rule, ...]
+    table: Table  # one row per report date and key, with its life
+    decisions: Table  # the decisions returned on them
+    suppressing: str  # the outcome that keeps an item out of the reports while its evidence holds
+
+
+CASES = Catalog(RULES, mart_case_day, core_disposition, CASE_DECISIONS.suppressing)
+WARNING_CATALOG = Catalog(WARNINGS, mart_warning_day, core_warning_disposition, WARNING_DECISIONS.suppressing)
+CATALOGS = (CASES, WARNING_CATALOG)
+EVERY_RULE: tuple[Rule, ...] = RULES + WARNINGS
 
 
 def rule_params(cfg: Config, d: date) -> dict:
@@ -49,11 +73,29 @@ def rule_params(cfg: Config, d: date) -> dict:
         cutoff = d.replace(year=d.year - int(r["elderly_allowance_min_age"]))
     except ValueError:  # 29 February in a non-leap year
         cutoff = d.replace(year=d.year - int(r["elderly_allowance_min_age"]), day=28)
+    window = int(r["medical_window_months"])
+    first = d.year * 12 + d.month - 1 - (window - 1)  # the first month of the medical window
     return {"d": d.isoformat(), "month": d.strftime("%Y-%m"), "high_kwh": float(r["electricity_high_kwh"]),
             "max_units": int(r["max_residential_units"]),
             "non_residential": list(r["non_residential_uses"]),
             "elderly_cutoff": cutoff.isoformat(),
-            "exempt_plate_kinds": list(r.get("vehicle_exempt_plate_kinds") or [])}
+            "exempt_plate_kinds": list(r.get("vehicle_exempt_plate_kinds") or []),
+            "medical_from": f"{first // 12:04d}-{first % 12 + 1:02d}-01",
+            "burden_enrolled": float(r["medical_burden_enrolled"]),
+            "burden_general": float(r["medical_burden_general"]),
+            "silent_min_age": int(r["silent_home_min_age"]),
+            "breadwinner_from": (d - timedelta(days=int(r["breadwinner_window_days"]))).isoformat()}
+
+
+def silent_months(windows: dict) -> dict:
+    """H03's months: the latest loaded electricity month not after D's month, and the month before it."""
+    months = windows.get("electricity_months") or []
+    if not months:
+        return {"silent_month": None, "silent_before": None, "silent_months": []}
+    latest = str(months[-1])
+    y, m = int(latest[:4]), int(latest[5:7])
+    before = f"{y - (m == 1):04d}-{12 if m == 1 else m - 1:02d}"
+    return {"silent_month": latest, "silent_before": before, "silent_months": [before, latest]}
 
 
 # A loose index scan over (source, month): one index probe per loaded month instead of
@@ -108,19 +150,31 @@ def evaluate_rules(cfg: Config, d: date) -> dict:
         townships = township_of(conn)
         params = rule_params(cfg, d)
         params.update(utility_windows(conn, d, int(cfg.rules["utility_window_months"])))
+        params.update(silent_months(params))
         params.update(snapshots_in_force(conn, d))
         ids = snapshot_ids(conn, d)
-        snapshots = {r.code: rule_snapshot(ids, r.sources) for r in RULES}
+        snapshots = {r.code: rule_snapshot(ids, r.sources) for r in EVERY_RULE}
         build_coverage(conn, params)
         rules = evaluable(cfg)
-        found = [_run_rule(conn, rule, params, townships, snapshots[rule.code]) for rule in rules]
+        found = {c.table.name: [_run_rule(conn, rule, params, townships, snapshots[rule.code])
+                                for rule in rules if rule in c.rules] for c in CATALOGS}
         drop_coverage(conn)
-        today = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=CASE_COLUMNS)
-        statuses = _case_life(conn, d, today, snapshots, link(conn, d), {r.code for r in rules})
+        previous = link(conn, d)
+        lives = {c.table.name: _case_life(conn, c, d, _frame(found[c.table.name]), snapshots, previous,
+                                          {r.code for r in rules}) for c in CATALOGS}
+    cases, warnings = lives[CASES.table.name], lives[WARNING_CATALOG.table.name]
+    return {"report_date": d.isoformat(), "cases": len(cases), "by_rule_status": _counts(cases),
+            "warnings": len(warnings), "warnings_by_code_status": _counts(warnings),
+            "not_evaluated": not_evaluated(cfg), "warnings_not_evaluated": not_evaluated(cfg, WARNINGS)}
+
+
+def _frame(found: list[pd.DataFrame]) -> pd.DataFrame:
+    return pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=CASE_COLUMNS)
+
+
+def _counts(statuses: pd.DataFrame) -> dict[str, int]:
     counts = statuses.groupby(["rule_code", "status"]).size()
-    return {"report_date": d.isoformat(), "cases": len(statuses),
-            "by_rule_status": {f"{r}/{s}": int(n) for (r, s), n in counts.items()},
-            "not_evaluated": not_evaluated(cfg)}
+    return {f"{r}/{s}": int(n) for (r, s), n in counts.items()}
 
 
 def _lacking(cfg: Config, rule: Rule) -> list[str]:
@@ -133,12 +187,13 @@ def evaluable(cfg: Config) -> list[Rule]:
 
     (The required sources are always configured: ``load_config`` refuses a file without one.)
     """
-    return [r for r in RULES if not _lacking(cfg, r)]
+    return [r for r in EVERY_RULE if not _lacking(cfg, r)]
 
 
-def not_evaluated(cfg: Config) -> dict[str, list[str]]:
-    """Rules this deployment cannot evaluate, with the sources it lacks (reported, never 'no cases')."""
-    return {r.code: lacking for r in RULES if (lacking := _lacking(cfg, r))}
+def not_evaluated(cfg: Config, rules: tuple[Rule, ...] = RULES) -> dict[str, list[str]]:
+    """Rules (by default the inspectors' R01–R12; warnings: ``WARNINGS``) this deployment cannot
+    evaluate, with the sources it lacks (reported, never 'no cases')."""
+    return {r.code: lacking for r in rules if (lacking := _lacking(cfg, r))}
 
 
 def _run_rule(conn: Connection, rule: Rule, params: dict, townships: dict[str, str],
@@ -206,7 +261,7 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def _case_life(conn: Connection, d: date, today: pd.DataFrame, snapshots: dict[str, str],
+def _case_life(conn: Connection, catalog: Catalog, d: date, today: pd.DataFrame, snapshots: dict[str, str],
                previous: date | None, evaluated: set[str]) -> pd.DataFrame:
     """Write D's cases as NEW/OPEN against D's predecessor, plus RESOLVED for those that stopped.
 
@@ -215,40 +270,42 @@ def _case_life(conn: Connection, d: date, today: pd.DataFrame, snapshots: dict[s
     it no longer held; a rule not evaluated on D (a source not configured) resolves
     nothing.
     """
-    conn.execute(delete(mart_case_day).where(mart_case_day.c.report_date == d))
-    prev = _live_on(conn, previous)
+    table = catalog.table
+    conn.execute(delete(table).where(table.c.report_date == d))
+    prev = _live_on(conn, table, previous)
     first = dict(zip(prev["case_key"], prev["first_seen"], strict=True))
     today = today.copy()
     today["first_seen"] = [first.get(k, d.isoformat()) for k in today["case_key"]]
     today["status"] = ["OPEN" if k in first else "NEW" for k in today["case_key"]]
-    _apply_decisions(conn, d, today)
+    _apply_decisions(conn, catalog, d, today)
     gone = prev[~prev["case_key"].isin(today["case_key"]) & prev["rule_code"].isin(evaluated)].copy()
     gone["status"] = "RESOLVED"
-    gone["rule_version"] = gone["rule_code"].map({r.code: r.version for r in RULES})
+    gone["rule_version"] = gone["rule_code"].map({r.code: r.version for r in catalog.rules})
     gone["source_snapshot"] = gone["rule_code"].map(snapshots)
     out = pd.concat([today, gone[today.columns.intersection(gone.columns)]], ignore_index=True)
     out["report_date"] = d.isoformat()
     out["suppressed"] = out["suppressed"].fillna(0).astype("int64")
-    insert_frame(conn, mart_case_day, out)
+    insert_frame(conn, table, out)
     return out
 
 
-def _apply_decisions(conn: Connection, d: date, today: pd.DataFrame) -> None:
-    """Show inspectors' decisions on cases; suppress EXPLAINED ones while they hold."""
-    decisions = current_decisions(conn, d).to_dict("index")  # one lookup per case, not a .loc
+def _apply_decisions(conn: Connection, catalog: Catalog, d: date, today: pd.DataFrame) -> None:
+    """Show the decisions returned on each item; suppress EXPLAINED cases (NOT_NEEDED warnings)
+    while they hold."""
+    decisions = current_decisions(conn, d, catalog.decisions).to_dict("index")  # a lookup, not .loc
     found = [decisions.get(k) for k in today["case_key"]]
     today["disposition"] = [None if f is None else f["outcome"] for f in found]
     today["disposition_note"] = [None if f is None else f["note"] for f in found]
     today["suppressed"] = [
-        int(f is not None and f["outcome"] == "EXPLAINED"
+        int(f is not None and f["outcome"] == catalog.suppressing
             and (pd.isna(f["suppress_until"]) or d.isoformat() <= str(f["suppress_until"])[:10])
             and f["evidence_sha256"] == evidence_sha(ev))
         for f, ev in zip(found, today["evidence"], strict=True)]
 
 
-def _live_on(conn: Connection, day: date | None) -> pd.DataFrame:
-    """Cases NEW or OPEN on ``day`` (none without a predecessor)."""
-    sql = text("SELECT * FROM mart_case_day WHERE report_date = :p AND status IN :live").bindparams(
+def _live_on(conn: Connection, table: Table, day: date | None) -> pd.DataFrame:
+    """Items NEW or OPEN on ``day`` (none without a predecessor)."""
+    sql = text(f"SELECT * FROM {table.name} WHERE report_date = :p AND status IN :live").bindparams(
         bindparam("live", expanding=True))
     prev = pd.read_sql(sql, conn, params={"p": day.isoformat() if day else None, "live": ["NEW", "OPEN"]})
     prev["first_seen"] = prev["first_seen"].astype(str).str[:10]

@@ -1,4 +1,4 @@
-"""Every partner's delivery, declared once (sources.md §1–§7): the one place a source is described.
+"""Every partner's delivery, declared once (sources.md §1–§8): the one place a source is described.
 
 A source is one :class:`~safetynet.sources.specs.Source`: its tables or file
 layout (columns and how each is normalised, key, how a load replaces what it
@@ -136,8 +136,19 @@ BUSINESS = Source(
     ), schedule="30 1 * * *", stale_after_days=62, freshness=("core_market_entity", "updated_at"),
     optional=True, doc=INCREMENTAL_DOC + ": market entities and the roles people hold in them")
 
+MEDICAL = Source(
+    "medical", "医保结算", "Medical insurance", "files", (TableSpec("YB", "core_medical_settlement", columns(
+        结算流水号=("settlement_no", "key"), 证件号码=("person_id", "id"), 姓名=("name", "name"),
+        就诊类型=("visit_kind", "code"), 结算日期=("settled_on", "date"), 医疗总费用=("total_cost", "number"),
+        基金支付=("fund_paid", "number"), 个人自付=("self_paid", "number"),
+    ), key=("settlement_no",), derived={"month": ("settled_on", "month_of")},
+        extra={"encoding": "utf-8", "sep": ","}, personal=("total_cost", "fund_paid", "self_paid")),),
+    schedule="0 5 6 * *", stale_after_days=100, freshness=("core_medical_settlement", "month"),
+    cadence="monthly", file_name="YB_{tag}.csv", optional=True, warnings_only=True,
+    doc=MONTHLY_DOC + "; health data: used only for hardship warnings, never in the inspectors' extract")
+
 SOURCES: dict[str, Source] = {s.name: s for s in (
-    CIVIL_AFFAIRS, PERSONNEL, PROPERTY, ELECTRICITY, WATER, VEHICLES, BUSINESS)}
+    CIVIL_AFFAIRS, PERSONNEL, PROPERTY, ELECTRICITY, WATER, VEHICLES, BUSINESS, MEDICAL)}
 """Every declared source, in the order runs ingest them and reports list them."""
 
 FILE_SPECS: dict[str, TableSpec] = {n: s.layout for n, s in SOURCES.items() if s.kind == "files"}
@@ -154,6 +165,7 @@ def personal_columns() -> frozenset[str]:
     out: set[str] = set()
     for source in SOURCES.values():
         for table in source.tables:
+            out |= set(table.personal)
             for target, kind in table.columns.values():
                 if kind == "id":
                     out |= {f"{target}_raw", f"{target}_norm", f"{target}_birth"}

@@ -102,9 +102,11 @@ def _mark_rows(c: Conformed, d: Delivery, declared: Source) -> None:
     found = c.rows[column].astype("string")
     wrong = (found != month).fillna(True).astype(bool)  # an empty month is wrong too, never dropped
     if wrong.any():
-        moved = pd.DataFrame({"row_number": c.rows.loc[wrong, "_row"], "column_name": column,
-                              "reason": found[wrong].map(lambda m: "reading month missing" if pd.isna(m)
-                                                         else f"reading month differs from the file's "
+        origin, _ = declared.tables[0].derived.get(column, (None, None))  # a month taken from a date
+        what = f"{origin} (its month)" if origin else "reading month"
+        moved = pd.DataFrame({"row_number": c.rows.loc[wrong, "_row"], "column_name": origin or column,
+                              "reason": found[wrong].map(lambda m: f"{what} missing" if pd.isna(m)
+                                                         else f"{what} differs from the file's "
                                                               f"month {month}"),
                               "raw": found[wrong].fillna("").astype(str)})
         c.quarantine = pd.concat([c.quarantine, moved], ignore_index=True)

@@ -34,6 +34,7 @@ class TableSpec:
     replace_group: str | None = None  # delivered column whose groups are replaced whole
     group_id_column: str | None = None  # delivered ID column: a changed row's ID names its old group too
     extra: dict[str, str] = field(default_factory=dict)
+    personal: tuple[str, ...] = ()  # warehouse columns personal beyond their kind (medical figures)
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Source:
     file_name: str | None = None  # files: e.g. "DL_{tag}.csv"
     sensor_timeout_hours: float = 72.0  # files: how long the delivery sensor waits
     optional: bool = False  # a deployment may run without it (its rules are not evaluated)
+    warnings_only: bool = False  # read only by the hardship warnings: never in the inspectors' reports
     rebuild: tuple[str, ...] = ()  # derived tables rebuilt in every load's transaction
     doc: str = ""  # what the ingest DAG does, for its documentation
 
@@ -82,7 +84,10 @@ class Source:
         """The warehouse column of a monthly file's reading month (each row must fall in the file's month)."""
         if self.cadence != "monthly":
             return None
-        return next((target for target, kind in self.tables[0].columns.values() if kind == "month"), None)
+        spec = self.tables[0]
+        delivered = (target for target, kind in spec.columns.values() if kind == "month")
+        derived = (column for column, (_, how) in spec.derived.items() if how == "month_of")
+        return next(delivered, next(derived, None))
 
     @property
     def layout(self) -> TableSpec:

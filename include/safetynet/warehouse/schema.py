@@ -156,6 +156,14 @@ core_utility_reading = Table(
     # paid for on each COPY. Indexes dropped for that reason are in RETIRED_INDEXES.
     Index("ix_core_utility_src_month", "source", "month"),
 )
+core_medical_settlement = Table(  # the medical-insurance bureau (sources.md §8): health data
+    "core_medical_settlement", metadata,
+    Column("source", String(16), nullable=False), Column("month", String(7), nullable=False),
+    Column("settlement_no", String(64), nullable=False), *_id("person_id"), Column("name", Text),
+    Column("visit_kind", String(16)), Column("settled_on", Date), Column("total_cost", Float),
+    Column("fund_paid", Float), Column("self_paid", Float), Column("file_name", Text),
+    Index("ix_core_medical_month_person", "month", "person_id_norm"),
+)
 RETIRED_INDEXES = ("ix_core_utility_holder", "ix_core_utility_addr",  # migrate drops them
                    "ix_core_property_owner")
 ref_region = Table(
@@ -284,22 +292,36 @@ mart_case = Table(
     Column("case_key", Text, primary_key=True), Column("rule_code", String(8)),
     Column("first_seen", Date), Column("last_seen", Date), Column("resolved_on", Date),
 )
-mart_case_day = Table(
-    "mart_case_day", metadata,
-    Column("report_date", Date, primary_key=True), Column("case_key", Text, primary_key=True),
-    Column("rule_code", String(8)), Column("status", String(16)), Column("first_seen", Date),
-    Column("disposition", String(16)), Column("disposition_note", Text),
-    Column("suppressed", Integer, default=0),
-    Column("township_code", String(12)), Column("household_id", String(64)),
-    Column("id_number", Text), Column("name", Text), Column("summary", Text),
-    Column("evidence", Text),
-    Column("rule_version", String(8)), Column("source_snapshot", Text),  # where a case came from
-    Column("address", Text),  # the household's address as delivered; NULL without a household
-)
-core_disposition = Table(
-    "core_disposition", metadata,
-    Column("file_name", Text, primary_key=True), Column("row_number", Integer, primary_key=True),
-    Column("file_sha256", String(64)), Column("case_key", Text, index=True),
-    Column("outcome", String(16)), Column("note", Text), Column("suppress_until", Date),
-    Column("evidence_sha256", String(64)), Column("known", Boolean), Column("loaded_for", Date),
-)
+def _case_day(name: str) -> Table:
+    """A day's cases (or warnings) with their life: one row per report date and key."""
+    return Table(
+        name, metadata,
+        Column("report_date", Date, primary_key=True), Column("case_key", Text, primary_key=True),
+        Column("rule_code", String(8)), Column("status", String(16)), Column("first_seen", Date),
+        Column("disposition", String(16)), Column("disposition_note", Text),
+        Column("suppressed", Integer, default=0),
+        Column("township_code", String(12)), Column("household_id", String(64)),
+        Column("id_number", Text), Column("name", Text), Column("summary", Text),
+        Column("evidence", Text),
+        Column("rule_version", String(8)), Column("source_snapshot", Text),  # where a case came from
+        Column("address", Text),  # the household's address as delivered; NULL without a household
+    )
+
+
+def _decisions(name: str) -> Table:
+    """The decisions returned on cases (or warnings), one row per row of a decision file."""
+    return Table(
+        name, metadata,
+        Column("file_name", Text, primary_key=True), Column("row_number", Integer, primary_key=True),
+        Column("file_sha256", String(64)), Column("case_key", Text, index=True),
+        Column("outcome", String(16)), Column("note", Text), Column("suppress_until", Date),
+        Column("evidence_sha256", String(64)), Column("known", Boolean), Column("loaded_for", Date),
+    )
+
+
+mart_case_day = _case_day("mart_case_day")
+"""The inspectors' cases (rules R01–R12)."""
+mart_warning_day = _case_day("mart_warning_day")
+"""The bureau's hardship warnings (H01–H04): kept apart so no inspectors' report can read them."""
+core_disposition = _decisions("core_disposition")
+core_warning_disposition = _decisions("core_warning_disposition")

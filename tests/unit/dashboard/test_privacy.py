@@ -31,7 +31,7 @@ def _personal_values(monitored: Monitored) -> tuple[set[str], set[str], set[str]
                           if v is not None}
                 if col.endswith(("_raw", "_norm")) or col == "id_number":
                     ids |= {v for v in values if len(re.sub(r"\D", "", v)) >= 15}
-                elif col.endswith("name") and table != "ref_region":
+                elif col.endswith("name") and col != "file_name" and table != "ref_region":
                     names |= {v for v in values if len(v) >= 2}
                 elif col == "household_id":
                     households |= values

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -67,13 +67,19 @@ class Warehouse:
             self.add("core_member", household_id=hid, id_norm=m, name=f"成员{i}",
                      relation="户主" if i == 0 else "子女", joined_on=joined, left_on=left)
 
-    def cases(self, rule: str, on: date = D) -> set[str]:
+    def cases(self, rule: str, on: date = D, table: str = "mart_case_day") -> set[str]:
         evaluate_day(self.cfg, on)
         with get_engine(self.cfg.warehouse_url).connect() as conn:
             rows = conn.execute(
-                text("SELECT case_key, status FROM mart_case_day WHERE report_date = :d"),
+                text(f"SELECT case_key, status FROM {table} WHERE report_date = :d"),
                 {"d": on.isoformat()}).all()
         return {k for k, s in rows if k.startswith(rule + ":") and s != "RESOLVED"}
+
+    def warnings(self, code: str, on: date = D) -> set[str]:
+        """The live hardship warnings of ``code`` on ``on`` (every optional source configured)."""
+        self.cfg = replace(self.cfg, sources={"medical": "drop/medical", "vehicles": "drop/vehicles",
+                                              "business": "sqlite://"})
+        return self.cases(code, on, table="mart_warning_day")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -224,12 +224,13 @@ def test_a_parser_failure_or_a_vanished_file_rejects_only_that_file(
     inbox = _two_cases(wh, tmp_path)
     (inbox / "dispositions_x.csv").write_text(HEADER + f"R08:{A},CONFIRMED,,\n", encoding="utf-8")
 
-    def broken(data: bytes) -> None:
+    def broken(data: bytes, kind: object = None) -> None:
         raise ValueError(f"cannot handle R08:{A} {NOTE}")  # a message quoting the data
 
     monkeypatch.setattr(dispositions, "parse", broken)
     real, gone = dispositions.inbox_files, inbox / "dispositions_gone.csv"
-    monkeypatch.setattr(dispositions, "inbox_files", lambda cfg: [gone, *real(cfg)])
+    monkeypatch.setattr(dispositions, "inbox_files", lambda cfg, kind=dispositions.CASE_DECISIONS: (
+        [gone] if kind == dispositions.CASE_DECISIONS else []) + real(cfg, kind))
     day = D + timedelta(1)
     assert _extract(wh, day)[f"R08:{A}"] == ("OPEN", None)  # evaluated and published all the same
     assert _report(wh, day)["files_rejected"] == [
