@@ -21,7 +21,7 @@ from safetynet.reports.csvsafe import write_safe_csv
 from safetynet.rules.catalog import RULES
 from safetynet.rules.catalog_warnings import WARNING_THRESHOLDS
 from safetynet.rules.engine import not_evaluated
-from safetynet.rules.registry import SEVERITY_ORDER
+from safetynet.rules.registry import SEVERITY_ORDER, Rule
 from safetynet.sources.declarations import FILE_SPECS, SOURCES
 from safetynet.transport.drop import match_name
 from safetynet.warehouse.schema import meta_file, meta_load_log, meta_source_state, ref_region
@@ -35,19 +35,24 @@ SOURCE_NAMES = tuple(SOURCES)
 
 def case_frame(conn: Connection, d: date) -> pd.DataFrame:
     """D's cases in the contract's columns and order."""
-    cases = pd.read_sql(text("SELECT * FROM mart_case_day WHERE report_date = :d "
+    return day_items(conn, d, "mart_case_day", RULES)[EXTRACT_COLUMNS].reset_index(drop=True)
+
+
+def day_items(conn: Connection, d: date, table: str, rules: Iterable[Rule]) -> pd.DataFrame:
+    """D's items of ``table`` (cases, or warnings) not suppressed by a decision, with their rule's
+    name and severity and their township's name, by severity (high first), township and key."""
+    items = pd.read_sql(text(f"SELECT * FROM {table} WHERE report_date = :d "
                              "AND (suppressed IS NULL OR suppressed = 0)"), conn,
                         params={"d": d.isoformat()})
     names = dict(conn.execute(select(ref_region.c.code, ref_region.c.name)).all())
-    rules = {r.code: r for r in RULES}
-    cases["rule_name"] = cases["rule_code"].map(lambda c: rules[c].label)
-    cases["severity"] = cases["rule_code"].map(lambda c: rules[c].severity)
-    cases["township_name"] = cases["township_code"].map(names)
-    cases["report_date"] = d.isoformat()
-    cases["first_seen"] = cases["first_seen"].astype(str).str[:10]
-    cases["_sev"] = cases["severity"].map(SEVERITY_ORDER)
-    cases = cases.sort_values(["_sev", "township_code", "case_key"], na_position="last")
-    return cases[EXTRACT_COLUMNS].reset_index(drop=True)
+    declared = {r.code: r for r in rules}
+    items["rule_name"] = items["rule_code"].map(lambda c: declared[c].label)
+    items["severity"] = items["rule_code"].map(lambda c: declared[c].severity)
+    items["township_name"] = items["township_code"].map(names)
+    items["report_date"] = d.isoformat()
+    items["first_seen"] = items["first_seen"].astype(str).str[:10]
+    items["_sev"] = items["severity"].map(SEVERITY_ORDER)
+    return items.sort_values(["_sev", "township_code", "case_key"], na_position="last")
 
 
 def case_thresholds(cfg: Config) -> dict:

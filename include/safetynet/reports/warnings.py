@@ -15,19 +15,17 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection
 
 from safetynet.config import Config
 from safetynet.localtime import local_iso
 from safetynet.reports.csvsafe import write_safe_csv
-from safetynet.reports.extract import file_entry, source_freshness
+from safetynet.reports.extract import day_items, file_entry, source_freshness
 from safetynet.reports.warning_figures import warning_figures
 from safetynet.reports.warnings_workbook import write_warnings_workbook
 from safetynet.rules.catalog_warnings import WARNINGS
 from safetynet.rules.engine import not_evaluated
-from safetynet.rules.registry import SEVERITY_ORDER
 from safetynet.warehouse.engine import get_engine, migrate
-from safetynet.warehouse.schema import ref_region
 
 WARNING_COLUMNS = ["warning_key", "warning_code", "warning_name", "severity", "status", "first_seen",
                    "report_date", "township_code", "township_name", "household_id", "id_number", "name",
@@ -42,19 +40,9 @@ THRESHOLDS = ("medical_window_months", "medical_burden_enrolled", "medical_burde
 def warning_frame(conn: Connection, d: date) -> pd.DataFrame:
     """D's warnings (those the bureau marked NOT_NEEDED left out while it holds), in the
     contract's columns, by severity, township and key."""
-    rows = pd.read_sql(text("SELECT * FROM mart_warning_day WHERE report_date = :d "
-                            "AND (suppressed IS NULL OR suppressed = 0)"), conn, params={"d": d.isoformat()})
-    names = dict(conn.execute(select(ref_region.c.code, ref_region.c.name)).all())
-    declared = {w.code: w for w in WARNINGS}
-    out = rows.rename(columns={"case_key": "warning_key", "rule_code": "warning_code"})
-    out["warning_name"] = out["warning_code"].map(lambda c: declared[c].label)
-    out["severity"] = out["warning_code"].map(lambda c: declared[c].severity)
-    out["township_name"] = out["township_code"].map(names)
-    out["report_date"] = d.isoformat()
-    out["first_seen"] = out["first_seen"].astype(str).str[:10]
-    out["_sev"] = out["severity"].map(SEVERITY_ORDER)
-    out = out.sort_values(["_sev", "township_code", "warning_key"], na_position="last")
-    return out[WARNING_COLUMNS].reset_index(drop=True)
+    items = day_items(conn, d, "mart_warning_day", WARNINGS).rename(
+        columns={"case_key": "warning_key", "rule_code": "warning_code", "rule_name": "warning_name"})
+    return items[WARNING_COLUMNS].reset_index(drop=True)
 
 
 def build_warnings(cfg: Config, d: date, staged: Path) -> dict:
