@@ -15,7 +15,7 @@ import pandas as pd
 
 from safetynet.generate.medical_files import write_bad_medical
 from safetynet.generate.property_xlsx import HEADERS, write_xlsx
-from safetynet.generate.utility_files import marker, month_rows, write_frame
+from safetynet.generate.utility_files import cut_mid_row, mark_all, month_rows, write_frame
 from safetynet.generate.vehicles_csv import write_bad_vehicles
 from safetynet.generate.world import World, month_add
 
@@ -63,11 +63,7 @@ def write_extras(world: World, out: Path, snapshot_rows: pd.DataFrame, dirt: Cou
         lines.append(f"- `bad/{folder}/{p.name}`: empty file (0 bytes).")
         p = d / pat.format(m_trunc)
         write_frame(_relabel(rows, source, m_trunc), p, source)
-        text = p.read_bytes().decode(enc)
-        cut = int(len(text) * 0.55)
-        while text[cut - 1] in "\n,|":
-            cut += 1
-        p.write_bytes(text[:cut].encode(enc))
+        cut_mid_row(p, enc, ",|")
         lines.append(f"- `bad/{folder}/{p.name}`: truncated mid-row (cut at 55% of its text), "
                      f"marker present anyway.")
         p = d / pat.format(m_enc)
@@ -75,9 +71,7 @@ def write_extras(world: World, out: Path, snapshot_rows: pd.DataFrame, dirt: Cou
         write_frame(df, p, source, encoding=wrong_enc)
         lines.append(f"- `bad/{folder}/{p.name}`: encoded {wrong_enc.upper()} instead of "
                      f"{enc.upper()} (Chinese names and addresses).")
-        for f in sorted(d.iterdir()):
-            if not f.name.endswith(".ok"):
-                marker(f)
+        mark_all(d)
     d = base / "property"
     d.mkdir(parents=True, exist_ok=True)
     snap = world.snapshot_dates[1]
@@ -100,9 +94,7 @@ def write_extras(world: World, out: Path, snapshot_rows: pd.DataFrame, dirt: Cou
     txt.to_csv(p, index=False, encoding="gb18030", lineterminator="\n")
     lines.append(f"- `bad/property/{p.name}`: not an XLSX at all — a GB18030 CSV export "
                  f"saved under the .xlsx name.")
-    for f in sorted(d.iterdir()):
-        if not f.name.endswith(".ok"):
-            marker(f)
+    mark_all(d)
     lines += write_bad_vehicles(world, base)
     lines += write_bad_medical(world, base)
     for k in ("file_wrong_header", "file_empty", "file_truncated", "file_wrong_encoding"):

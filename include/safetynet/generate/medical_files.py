@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from safetynet.generate.render import count_into
-from safetynet.generate.utility_files import marker, to_bytes
+from safetynet.generate.utility_files import cut_mid_row, mark_all, marker, to_bytes
 from safetynet.generate.world import World, month_add
 
 HEADERS = ["结算流水号", "证件号码", "姓名", "就诊类型", "结算日期", "医疗总费用", "基金支付", "个人自付"]
@@ -125,18 +125,12 @@ def write_bad_medical(world: World, base: Path, sample: int = 200) -> list[str]:
     lines.append(f"- `bad/medical/{p.name}`: empty file (0 bytes).")
     p = d / PATTERN.format(trunc)
     write_csv(_moved(world, trunc, sample), p)
-    text = p.read_bytes().decode("utf-8")
-    cut = int(len(text) * 0.55)
-    while text[cut - 1] in "\n,":
-        cut += 1
-    p.write_bytes(text[:cut].encode("utf-8"))
+    cut_mid_row(p, "utf-8", ",")
     lines.append(f"- `bad/medical/{p.name}`: truncated mid-row (cut at 55% of its text), "
                  f"marker present anyway.")
     p = d / PATTERN.format(enc)
     write_csv(_moved(world, enc, sample), p, encoding="gb18030")
     lines.append(f"- `bad/medical/{p.name}`: encoded GB18030 instead of UTF-8 (Chinese names "
                  f"and visit kinds).")
-    for f in sorted(d.iterdir()):
-        if not f.name.endswith(".ok"):
-            marker(f)
+    mark_all(d)
     return lines

@@ -29,6 +29,23 @@ def marker(path: Path) -> None:
     path.with_name(path.name + ".ok").write_bytes(b"")
 
 
+def mark_all(folder: Path) -> None:
+    """Give every file in ``folder`` its completion marker (bad deliveries come complete)."""
+    for f in sorted(folder.iterdir()):
+        if not f.name.endswith(".ok"):
+            marker(f)
+
+
+def cut_mid_row(path: Path, encoding: str, separators: str) -> None:
+    """Truncate a written text delivery at 55% of its text, inside a row, as a broken export would be
+    (``utf-8-sig`` keeps the byte-order mark)."""
+    text = path.read_bytes().decode(encoding)
+    cut = int(len(text) * 0.55)
+    while text[cut - 1] in "\n" + separators:
+        cut += 1
+    path.write_bytes(text[:cut].encode(encoding))
+
+
 def month_rows(world: World, source: str, k: int, dirt: Counter | None) -> pd.DataFrame:
     """Delivered rows (contract headers) of month index ``k`` with number dirt and duplicates."""
     parts = month_parts(world, source, k, dirt)

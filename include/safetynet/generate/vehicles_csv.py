@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from safetynet.generate.utility_files import marker, to_bytes
+from safetynet.generate.utility_files import cut_mid_row, mark_all, marker, to_bytes
 from safetynet.generate.world import World
 
 HEADERS = ["号牌号码", "号牌种类", "车辆类型", "所有人", "身份证明名称", "身份证明号码", "初次登记日期",
@@ -89,18 +89,12 @@ def write_bad_vehicles(world: World, base: Path, sample: int = 200) -> list[str]
     lines.append(f"- `bad/vehicles/{p.name}`: empty file (0 bytes).")
     p = d / PATTERN.format(days[2])
     write_csv(rows, p)
-    text = p.read_bytes().decode("utf-8-sig")
-    cut = int(len(text) * 0.55)
-    while text[cut - 1] in "\n,":
-        cut += 1
-    p.write_bytes(BOM + text[:cut].encode("utf-8"))
+    cut_mid_row(p, "utf-8-sig", ",")
     lines.append(f"- `bad/vehicles/{p.name}`: truncated mid-row (cut at 55% of its text), "
                  f"marker present anyway.")
     p = d / PATTERN.format(days[3])
     write_csv(rows, p, encoding="gb18030")
     lines.append(f"- `bad/vehicles/{p.name}`: encoded GB18030 instead of UTF-8 with BOM "
                  f"(Chinese plates, kinds and names).")
-    for f in sorted(d.iterdir()):
-        if not f.name.endswith(".ok"):
-            marker(f)
+    mark_all(d)
     return lines
