@@ -187,6 +187,7 @@ def _summary(config: Path, day: date, env: dict[str, str]) -> None:
         print(f"Cases by rule ({sum(by_rule.values()):,} in all):")
         for (code, name), count in sorted(by_rule.items()):
             print(f"  {code}  {count:>6,}  {name}")
+    _warnings_summary(load_config(config).warning_outbox, day)
     home = Path(env["AIRFLOW_HOME"])
     ui_env = {k: env[k] for k in ("AIRFLOW_HOME", "SAFETYNET_CONFIG")}
     prefix = " ".join(f"{k}={shlex.quote(v)}" for k, v in ui_env.items())
@@ -203,6 +204,22 @@ def _summary(config: Path, day: date, env: dict[str, str]) -> None:
               f"(\"Password for user 'admin': …\"; kept in {password}).")
     print(f"Every task's log is there: Dags → a DAG → its run for {day.isoformat()} → a task → Logs.")
     print("The DAGs are paused: unpausing one starts its schedule (today's run) on the demo's data.")
+
+
+def _warnings_summary(location: str, day: date) -> None:
+    """Print where the hardship warnings went (the social-assistance unit's outbox) and how many."""
+    if not location or "://" in location:
+        print(f"Hardship warnings: {location + '/' + day.isoformat() + '/' if location else 'not published'}")
+        return
+    csv_path = Path(location) / day.isoformat() / f"warnings_{day:%Y%m%d}.csv"
+    if not csv_path.is_file():
+        raise DemoFailed(f"daily_warnings ran but {csv_path} is missing")
+    with csv_path.open(encoding="utf-8-sig", newline="") as handle:
+        by_code = Counter((row["warning_code"], row["warning_name"]) for row in csv.DictReader(handle))
+    total = sum(by_code.values())
+    print(f"Hardship warnings, for the social-assistance unit ({total:,}): {csv_path.parent}/")
+    for (code, name), count in sorted(by_code.items()):
+        print(f"  {code}  {count:>6,}  {name}")
 
 
 def main() -> int:
