@@ -17,6 +17,7 @@ from safetynet.config import load_config
 from safetynet.pipeline import publish, run
 from safetynet.reports.extract import EXTRACT_COLUMNS
 from safetynet.rules.catalog import RULES
+from safetynet.sources.declarations import SOURCES
 from safetynet.warehouse.engine import get_engine
 
 D = date(2026, 11, 20)
@@ -122,7 +123,7 @@ def test_manifest_lists_every_file_with_checksum(published: Path) -> None:
     assert names == {"mismatches_20261120.csv", "mismatches_20261120.xlsx", "monitoring_20261120.csv"}
     for f in manifest["files"]:
         assert (folder / f["name"]).stat().st_size == f["size"]
-    assert set(manifest["sources"]) == {"civil_affairs", "personnel", "property", "electricity", "water"}
+    assert set(manifest["sources"]) == {n for n, s in SOURCES.items() if not s.warnings_only}  # no medical
     assert manifest["thresholds"]["utility_window_months"] == 3
 
 
