@@ -23,13 +23,20 @@ from safetynet.privacy import mask_id
 from safetynet.rules.catalog import keyed_by_person
 from safetynet.warehouse import audit
 from safetynet.warehouse.roles import AUDITOR, LOADER, REPORTER, ROLES, apply_roles, reporter_views
-from safetynet.warehouse.schema import core_member, mart_case_day, meta_task_failure
+from safetynet.warehouse.schema import (
+    core_medical_settlement,
+    core_member,
+    mart_case_day,
+    mart_warning_day,
+    meta_task_failure,
+)
 
 pytestmark = pytest.mark.integration
 
 FULL_ID = "361103196001010017"
 NAME = "张三丰"
 DENIED = "42501"
+BILL = "12345.67"  # a medical figure: no view shows one
 
 
 @pytest.fixture
@@ -43,6 +50,13 @@ def warehouse(pg_database: str) -> Iterator[Engine]:
         conn.execute(insert(mart_case_day).values(
             report_date=date(2026, 11, 20), case_key=f"R08:{FULL_ID}", rule_code="R08", status="NEW",
             household_id="DB1", id_number=FULL_ID, name=NAME, summary="…", evidence="{}"))
+        conn.execute(insert(mart_warning_day).values(  # a hardship warning keyed by the person
+            report_date=date(2026, 11, 20), case_key=f"H01:{FULL_ID}", rule_code="H01", status="NEW",
+            household_id="DB1", id_number=FULL_ID, name=NAME, summary=BILL, evidence=BILL))
+        conn.execute(insert(core_medical_settlement).values(
+            source="medical", month="2026-10", settlement_no="S1", person_id_raw=FULL_ID,
+            person_id_norm=FULL_ID, name=NAME, visit_kind="住院", settled_on=date(2026, 10, 3),
+            total_cost=float(BILL) * 3, fund_paid=float(BILL) * 2, self_paid=float(BILL)))
         audit.record(conn, "extract_published", date(2026, 11, 20), {"files": 4})
     try:
         yield engine
@@ -83,11 +97,15 @@ def test_reporter_reads_masked_views_never_full_ids_or_names(warehouse: Engine) 
     assert members == [("DB1", mask_id(FULL_ID), None)]
     cases = _as(warehouse, REPORTER, "SELECT case_key_masked, id_number_masked, rule_code FROM rpt_case_day")
     assert cases == [(f"R08:{mask_id(FULL_ID)}", mask_id(FULL_ID), "R08")]
+    warned = _as(warehouse, REPORTER, "SELECT case_key_masked, rule_code FROM rpt_warning_day")
+    assert warned == [(f"H01:{mask_id(FULL_ID)}", "H01")]
+    assert _as(warehouse, REPORTER, "SELECT self_paid FROM rpt_medical_settlement") == "42703"
     assert _as(warehouse, REPORTER, "SELECT count(*) FROM ref_region") == [(0,)]
     for view in reporter_views(keyed_by_person()):  # no view shows a full ID or a name, whatever its columns
         rows = _as(warehouse, REPORTER, f"SELECT * FROM {view}")
         assert isinstance(rows, list), f"{view}: {rows}"
-        assert not [v for row in rows for v in row if FULL_ID in str(v) or NAME in str(v)], view
+        assert not [v for row in rows for v in row if FULL_ID in str(v) or NAME in str(v)
+                    or BILL in str(v)], view
         assert _as(warehouse, REPORTER, f"SELECT name FROM {view}") == "42703", view  # no such column
 
 

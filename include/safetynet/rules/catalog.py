@@ -343,8 +343,10 @@ RULES: tuple[Rule, ...] = (R01, R02, R03, R04, R05, R06, R07, R08, R09, R10, R11
 
 
 def keyed_by_person() -> tuple[str, ...]:
-    """The codes of the rules whose case key ends in a person's ID or a record number.
+    """The codes of the rules and hardship warnings whose key ends in a person's ID or a record number.
 
-    Views and pages that show case keys without full IDs mask that last part.
+    Views and pages that show case or warning keys without full IDs mask that last part.
     """
-    return tuple(r.code for r in RULES if r.subject in ("person", "record"))
+    from safetynet.rules.catalog_warnings import WARNINGS  # declared beside the rules, importing them
+
+    return tuple(r.code for r in (*RULES, *WARNINGS) if r.subject in ("person", "record"))
