@@ -400,11 +400,9 @@ def over_sftp(config: Path, server: Any, tag: str) -> tuple[Path, dict[str, str]
     remote.mkdir(parents=True)
     shutil.move(str(config.parent / "drop"), remote / "drop")
     (remote / "outbox").mkdir()
-    body = config.read_text("utf-8")
-    for local, folder in (("drop/property", "drop/property"), ("drop/power", "drop/power"),
-                          ("drop/water", "drop/water"), ("outbox", "outbox")):
-        body = body.replace(f"location: {local}", f"location: sftp://{SFTP_CONN}{remote}/{folder}")
-    assert body.count("sftp://") == 4, body
+    body, moved = re.subn(r"location: (drop/\w+|outbox)$", rf"location: sftp://{SFTP_CONN}{remote}/\1",
+                          config.read_text("utf-8"), flags=re.MULTILINE)
+    assert moved == len(list((remote / "drop").iterdir())) + 1, body  # every drop and the outbox
     config.write_text(body, "utf-8")
     return remote, {f"AIRFLOW_CONN_{SFTP_CONN.upper()}": server.conn_env()}
 
