@@ -119,13 +119,16 @@ def test_volume_drop_against_the_previous_delivery_rejects(deployment: Callable[
 def test_stale_snapshot_rejects_the_source_and_keeps_the_warehouse(deployment: Callable[..., Path],
                                                                    tmp_path: Path) -> None:
     config = deployment(tmp_path, households=200)
-    late = date(2026, 12, 20)  # the newest registry snapshot (2026-11-20) is 30 days old, limit 14
+    late = date(2026, 12, 20)  # the newest registry snapshots (2026-11-20) are 30 days old, limit 14
     result = run(late, config)
-    assert set(result["failed_sources"]) == {"property"}
-    assert "expect_column_max_to_be_between [snapshot_date] rejected: observed 2026-11-20" in \
-        result["failed_sources"]["property"]
+    snapshots = {"property", "vehicles"}  # both registries deliver dated snapshots
+    assert set(result["failed_sources"]) == snapshots
+    for source in snapshots:
+        assert "expect_column_max_to_be_between [snapshot_date] rejected: observed 2026-11-20" in \
+            result["failed_sources"][source]
     assert _sql(config, "SELECT COUNT(*) FROM core_property_right")[0][0] == 0
-    assert result["stale_sources"] == ["property"]
+    assert _sql(config, "SELECT COUNT(*) FROM core_vehicle")[0][0] == 0
+    assert result["stale_sources"] == sorted(snapshots)
 
 
 def test_freshness_age_is_configurable(deployment: Callable[..., Path], tmp_path: Path) -> None:
