@@ -75,6 +75,13 @@ class Warehouse:
                 {"d": on.isoformat()}).all()
         return {k for k, s in rows if k.startswith(rule + ":") and s != "RESOLVED"}
 
+    def with_inbox(self, tmp_path: Path) -> Path:
+        """An empty inbox folder the deployment reads decision files from."""
+        inbox = tmp_path / "inbox"
+        inbox.mkdir()
+        self.cfg = replace(self.cfg, inbox=str(inbox))
+        return inbox
+
     def warnings(self, code: str, on: date = D) -> set[str]:
         """The live hardship warnings of ``code`` on ``on`` (every optional source configured)."""
         self.cfg = replace(self.cfg, sources={"medical": "drop/medical", "vehicles": "drop/vehicles",

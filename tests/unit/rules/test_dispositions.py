@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from datetime import date, timedelta
@@ -24,10 +23,7 @@ HEADER = "case_key,outcome,note,suppress_until\n"
 
 
 def _with_inbox(wh: Warehouse, tmp_path: Path) -> Path:
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    wh.cfg = dataclasses.replace(wh.cfg, inbox=str(inbox))
-    return inbox
+    return wh.with_inbox(tmp_path)
 
 
 def _extract(wh: Warehouse, day: date) -> dict[str, tuple[str, str | None]]:

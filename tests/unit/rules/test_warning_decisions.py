@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -18,14 +17,11 @@ HEADER = "warning_key,outcome,note,suppress_until\n"
 
 
 def _setup(wh: Warehouse, tmp_path: Path) -> Path:
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
     for allowance, person in (("AL1", A), ("AL2", B)):  # two uncovered severely disabled (H02)
         wh.add("core_allowance", allowance_id=allowance, id_norm=person, kind="DISABILITY_CARE",
                region_code="361103100201", start_on=date(2022, 1, 1))
     assert wh.warnings("H02") == {f"H02:{A}", f"H02:{B}"}  # configures the optional sources
-    wh.cfg = dataclasses.replace(wh.cfg, inbox=str(inbox))
-    return inbox
+    return wh.with_inbox(tmp_path)
 
 
 def _published(wh: Warehouse, day: date) -> dict[str, tuple[str, str | None]]:
