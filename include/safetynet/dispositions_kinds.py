@@ -28,6 +28,7 @@ class DecisionKind:
     suppressing: str  # the outcome that keeps an item out of reports while its evidence holds
     applied: str  # audit action of a file loaded
     rejected: str  # audit action of a file rejected
+    item_zh: str  # what its people call one item (疑点, 预警)
 
     @property
     def outcomes(self) -> dict[str, str]:
@@ -40,6 +41,12 @@ class DecisionKind:
         return ", ".join(f"{code}/{zh}" for code, zh in self.labels.items())
 
     @property
+    def choices_zh(self) -> str:
+        """The Chinese outcomes as a person reads them: ``属实、合理解释 或 核查中``."""
+        *first, last = self.labels.values()
+        return f"{'、'.join(first)} 或 {last}"
+
+    @property
     def csv_header(self) -> tuple[str, str, str, str]:
         """The CSV header as the contract writes it."""
         return (self.key_columns[0], "outcome", "note", "suppress_until")
@@ -50,14 +57,14 @@ CASE_DECISIONS = DecisionKind(
     labels={"CONFIRMED": "属实", "EXPLAINED": "合理解释", "UNDER_REVIEW": "核查中"},
     key_columns=("case_key",), sheet_headers=("疑点编号", "核查结论", "核查说明", "屏蔽至"),
     items_table="mart_case_day", decisions_table="core_disposition", suppressing="EXPLAINED",
-    applied="disposition_file_applied", rejected="disposition_file_rejected")
+    applied="disposition_file_applied", rejected="disposition_file_rejected", item_zh="疑点")
 """The discipline-inspection office's decisions on cases."""
 
 WARNING_DECISIONS = DecisionKind(
     name="warning_dispositions",
     pattern=r"^(?:warning_dispositions_|warnings_(?=.+\.xlsx$))(.+)\.(?:csv|xlsx)$",
     labels={"ASSISTED": "已救助", "NOT_NEEDED": "无需救助", "VISITING": "走访中"},
-    key_columns=("case_key", "warning_key"), sheet_headers=("预警编号", "处置结论", "处置说明", "屏蔽至"),
+    key_columns=("warning_key", "case_key"), sheet_headers=("预警编号", "处置结论", "处置说明", "屏蔽至"),
     items_table="mart_warning_day", decisions_table="core_warning_disposition", suppressing="NOT_NEEDED",
-    applied="warning_decision_file_applied", rejected="warning_decision_file_rejected")
+    applied="warning_decision_file_applied", rejected="warning_decision_file_rejected", item_zh="预警")
 """The social-assistance unit's decisions on hardship warnings."""

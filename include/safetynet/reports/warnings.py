@@ -18,6 +18,8 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from safetynet.config import Config
+from safetynet.dispositions_kinds import WARNING_DECISIONS
+from safetynet.dispositions_report import disposition_report
 from safetynet.localtime import local_iso
 from safetynet.reports.csvsafe import write_safe_csv
 from safetynet.reports.extract import day_items, file_entry, source_freshness
@@ -54,10 +56,12 @@ def build_warnings(cfg: Config, d: date, staged: Path) -> dict:
         warnings = warning_frame(conn, d)
         freshness = source_freshness(conn, d, [s for s in cfg.sources if s in needed])
         figures = warning_figures(conn, d)
+        decisions = disposition_report(conn, d, WARNING_DECISIONS)  # the bureau's returned files
     csv_path, xlsx_path = staged / f"warnings_{d:%Y%m%d}.csv", staged / f"warnings_{d:%Y%m%d}.xlsx"
     thresholds = {k: cfg.rules[k] for k in THRESHOLDS if k in cfg.rules}
     files = [file_entry(csv_path, write_safe_csv(warnings, csv_path)),
-             file_entry(xlsx_path, write_warnings_workbook(xlsx_path, d, warnings, freshness, thresholds))]
+             file_entry(xlsx_path, write_warnings_workbook(xlsx_path, d, warnings, freshness, thresholds,
+                                                              decisions))]
     lacking = not_evaluated(cfg, WARNINGS)
     manifest = {
         "report_date": d.isoformat(), "generated_at": local_iso(), "files": files,
@@ -69,6 +73,7 @@ def build_warnings(cfg: Config, d: date, staged: Path) -> dict:
         "warnings_by_status": _counts(warnings["status"]),
         "warnings_by_code": _counts(warnings["warning_code"]),
         "figures": figures,
+        "dispositions": decisions,
     }
     (staged / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
                                           encoding="utf-8")

@@ -22,6 +22,7 @@ from safetynet.reports.evidence_warnings import warning_text
 from safetynet.reports.labels import SOURCE_ZH, STATUS_ZH, local_time, threshold_text
 from safetynet.reports.workbook import MAX_ROWS, formats
 from safetynet.reports.workbook_cases import people_frame, sheet_columns, write_case_sheet
+from safetynet.reports.workbook_summary import write_decision_files
 from safetynet.rules.catalog_warnings import WARNINGS
 
 ALL_SHEET = "全部预警"
@@ -33,14 +34,15 @@ GUIDE = ("以下为根据部门数据比对发现的可能需要帮助的对象�
 
 
 def write_warnings_workbook(path: Path, d: date, warnings: pd.DataFrame, freshness: dict[str, dict],
-                            thresholds: dict) -> int:
-    """Write the workbook for D from :func:`~safetynet.reports.warnings.warning_frame`'s rows."""
+                            thresholds: dict, decisions: dict | None = None) -> int:
+    """Write the workbook for D from :func:`~safetynet.reports.warnings.warning_frame`'s rows;
+    ``decisions`` (the bureau's files processed for D, rejected rows) is listed on 汇总."""
     items = warnings.rename(columns={"warning_key": "case_key", "warning_code": "rule_code"})
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
                                          "strings_to_formulas": False, "strings_to_urls": False})
     wb.set_properties({"title": f"每日预警清单 {d.isoformat()}", "created": datetime(d.year, d.month, d.day)})
     fmt = formats(wb)
-    _summary(wb, fmt, d, items, freshness, thresholds)
+    _summary(wb, fmt, d, items, freshness, thresholds, decisions)
     people = people_frame(items, d, WARNINGS, WARNING_DECISIONS, warning_text)
     sheets = [(ALL_SHEET, people, ALL_COLUMNS)] + [
         (f"{w.code} {w.name_zh}"[:28], people[people["rule_code"] == w.code], CODE_COLUMNS) for w in WARNINGS]
@@ -53,7 +55,7 @@ def write_warnings_workbook(path: Path, d: date, warnings: pd.DataFrame, freshne
 
 
 def _summary(wb: xlsxwriter.Workbook, fmt: dict, d: date, items: pd.DataFrame,
-             freshness: dict[str, dict], thresholds: dict) -> None:
+             freshness: dict[str, dict], thresholds: dict, decisions: dict | None) -> None:
     """汇总: the day's warnings at a glance."""
     ws = wb.add_worksheet("汇总")
     last = len(WARNINGS) + 1
@@ -93,3 +95,5 @@ def _summary(wb: xlsxwriter.Workbook, fmt: dict, d: date, items: pd.DataFrame,
     for key, value in thresholds.items():
         row += 1
         ws.write_row(row, 0, list(threshold_text(key, value)))
+    if decisions is not None:
+        write_decision_files(ws, fmt, row + 2, decisions, WARNING_DECISIONS, last)

@@ -15,6 +15,7 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
+from safetynet.dispositions_kinds import CASE_DECISIONS, DecisionKind
 from safetynet.dispositions_report import reason_zh
 from safetynet.reports.labels import SOURCE_ZH, STATUS_ZH, local_time, threshold_text
 from safetynet.rules.catalog import RULES
@@ -50,7 +51,7 @@ def write_summary(wb: xlsxwriter.Workbook, fmt: dict, d: date, cases: pd.DataFra
     row = _sources(ws, fmt, row + 2, freshness, refused)
     row = _thresholds(ws, fmt, row + 2, thresholds)
     if dispositions is not None:
-        _dispositions(ws, fmt, row + 2, dispositions)
+        write_decision_files(ws, fmt, row + 2, dispositions)
     return ws
 
 
@@ -137,26 +138,29 @@ def _thresholds(ws: Worksheet, fmt: dict, row: int, thresholds: dict) -> int:
     return row
 
 
-def _dispositions(ws: Worksheet, fmt: dict, row: int, report: dict) -> None:
-    """反馈文件处理情况: files read, and each rejected file or row with its reason (no case keys)."""
+def write_decision_files(ws: Worksheet, fmt: dict, row: int, report: dict,
+                         kind: DecisionKind = CASE_DECISIONS, last: int = LAST) -> None:
+    """反馈文件处理情况 from row ``row``: the side's files read, and each rejected file or row with
+    its reason in the side's words (no item keys); ``last`` is the sheet's last column."""
     loaded, files, rows = report["files_loaded"], report["files_rejected"], report["rows_rejected"]
     _line(ws, fmt, row, [("反馈文件处理情况", 1), ("件数", 1)], "head")
     for label, items in (("已读取文件", loaded), ("拒收文件（整个文件未采用）", files),
                          ("拒收行（该行未采用）", rows)):
         row += 1
         _line(ws, fmt, row, [(label, 1), (len(items), 1),
-                             ("、".join(loaded) if items is loaded else "", LAST - 1)])
+                             ("、".join(loaded) if items is loaded else "", last - 1)])
     row += 1
     if not files and not rows:
-        _line(ws, fmt, row, [("无拒收的文件或行", LAST + 1)])
+        _line(ws, fmt, row, [("无拒收的文件或行", last + 1)])
         return
     _line(ws, fmt, row, [("请更正后重新提交（更新原文件或另存为新文件均可）；已采用的行无需重复提交。",
-                          LAST + 1)])
+                          last + 1)])
     row += 1
-    _line(ws, fmt, row, [("文件", 1), ("行号", 1), ("原因", LAST - 1)], "head")
+    _line(ws, fmt, row, [("文件", 1), ("行号", 1), ("原因", last - 1)], "head")
     for f in files:
         row += 1
-        _line(ws, fmt, row, [(f["file"], 1), ("整个文件", 1), (reason_zh(f["reason"]), LAST - 1)], "wrap")
+        _line(ws, fmt, row, [(f["file"], 1), ("整个文件", 1), (reason_zh(f["reason"], kind), last - 1)],
+              "wrap")
     for r in rows:
         row += 1
-        _line(ws, fmt, row, [(r["file"], 1), (r["row"], 1), (reason_zh(r["reason"]), LAST - 1)], "wrap")
+        _line(ws, fmt, row, [(r["file"], 1), (r["row"], 1), (reason_zh(r["reason"], kind), last - 1)], "wrap")

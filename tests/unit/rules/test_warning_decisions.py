@@ -7,6 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from safetynet.dispositions_kinds import WARNING_DECISIONS
+from safetynet.dispositions_report import disposition_report, reason_zh
 from safetynet.pipeline import evaluate_day
 from safetynet.reports.warnings import warning_frame
 from safetynet.warehouse.engine import get_engine
@@ -58,6 +60,28 @@ def test_neither_side_decides_on_the_others_items(wh: Warehouse, tmp_path: Path)
     assert bureau == 0
     assert rejected == [("warning_dispositions", "unknown outcome (expected ASSISTED/已救助, "
                                                  "NOT_NEEDED/无需救助, VISITING/走访中)")]
+
+
+def test_the_bureau_is_told_of_its_own_rejected_rows_in_its_own_words(wh: Warehouse, tmp_path: Path) -> None:
+    inbox = _setup(wh, tmp_path)
+    (inbox / "dispositions_x.csv").write_text(f"case_key,outcome,note,suppress_until\nH02:{A},待定,,\n",
+                                              encoding="utf-8")  # the inspectors' bad row: not the bureau's
+    (inbox / "warning_dispositions_x.csv").write_text(
+        HEADER + f"H02:{A},VISITING,,\nH02:{B},待定,,\nH09:X,ASSISTED,,\n", encoding="utf-8")
+    day = date(2026, 11, 21)
+    evaluate_day(wh.cfg, day)
+    with get_engine(wh.cfg.warehouse_url).connect() as conn:
+        bureau = disposition_report(conn, day, WARNING_DECISIONS)
+        inspectors = disposition_report(conn, day)
+    assert bureau["files_loaded"] == ["warning_dispositions_x.csv"]
+    assert [r["row"] for r in bureau["rows_rejected"]] == [3, 4]
+    assert bureau["rows_rejected"][1]["reason"] == "unknown case"
+    assert [u["case_key"] for u in bureau["unknown_cases"]] == ["H09:X"]
+    assert reason_zh(bureau["rows_rejected"][0]["reason"], WARNING_DECISIONS).startswith(
+        "处置结论无法识别，应为 已救助、无需救助 或 走访中（unknown outcome")
+    assert reason_zh("unknown case", WARNING_DECISIONS).startswith("预警编号不在此前任何一期清单中")
+    assert reason_zh("unknown case").startswith("疑点编号不在")  # the inspectors keep their words
+    assert inspectors["files_loaded"] == ["dispositions_x.csv"] and len(inspectors["rows_rejected"]) == 1
 
 
 def test_figures_closed_out_within_a_week_and_h02_later_enrolled(wh: Warehouse, tmp_path: Path) -> None:
