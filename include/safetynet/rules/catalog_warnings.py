@@ -111,10 +111,12 @@ H02 = Rule(
                             AND (r.to_on IS NULL OR r.to_on > :d)
                             AND e.status = 'OPERATING' AND e.established_on <= :d
                             AND (e.closed_on IS NULL OR e.closed_on > :d))
-          AND NOT EXISTS (SELECT 1 FROM core_staff s
-                          WHERE s.id_norm = a.id_norm AND s.id_problem IS NULL
-                            AND (s.payroll_from IS NULL OR s.payroll_from <= :d)
-                            AND (s.payroll_to IS NULL OR s.payroll_to >= :d))""",
+          -- NOT IN over a null-free list (same meaning as NOT EXISTS): PostgreSQL hashes the
+          -- payroll once; NOT EXISTS after four anti-joins was a nested loop scanning it per person
+          AND a.id_norm NOT IN (SELECT s.id_norm FROM core_staff s
+                                WHERE s.id_norm IS NOT NULL AND s.id_problem IS NULL
+                                  AND (s.payroll_from IS NULL OR s.payroll_from <= :d)
+                                  AND (s.payroll_to IS NULL OR s.payroll_to >= :d))""",
     evidence=lambda rows: {
         "allowances": records(rows, ["allowance_id", "kind", "start_on"]),
         "checked": {"active_member": False, "non_residential_units": 0,
