@@ -1,9 +1,13 @@
-"""A naive peer: pandas readers, ``DataFrame.to_sql`` defaults and the rules as pandas merges.
+"""A naive peer: pandas readers, per-value normalisation, ``to_sql`` defaults, rules as merges.
 
 What a first attempt usually looks like: every source read whole with
-``read_sql``/``read_csv``/``read_excel`` (default engine), written with ``to_sql``
-defaults, and R01, R04, R06 and R08 done with merges. It skips validation,
-normalisation and case life, so it is a generous lower bound for such a design.
+``read_sql``/``read_csv``/``read_excel`` (default engine); the contract's
+normalisation done the obvious way, ``Series.map`` of the project's own scalar
+functions over every value (text: NFKC and trimming; ID numbers; addresses, with
+the region's prefixes), so it does the same normalisation work we do; written with
+``to_sql`` defaults; and R01, R04, R06 and R08 done with merges. It skips
+validation, quarantine and case life, so it is a generous lower bound for such a
+design.
 """
 
 from __future__ import annotations
@@ -15,6 +19,20 @@ from pathlib import Path
 import pandas as pd
 import yaml
 from sqlalchemy import create_engine
+
+from safetynet.sources.declarations import SOURCES
+from safetynet.transforms._common import clean_scalar
+from safetynet.transforms.addresses import normalize_address
+from safetynet.transforms.ids import normalize_id
+
+
+def _delivered(kind: str) -> set[str]:
+    """Every delivered column the declarations normalise as ``kind``."""
+    return {raw for src in SOURCES.values() for t in src.tables
+            for raw, (_, k) in t.columns.items() if k == kind}
+
+
+ID_COLUMNS, ADDRESS_COLUMNS = _delivered("id"), _delivered("address")
 
 
 def run_peer(config_path: Path, pg_url: str, day: date) -> dict:
@@ -37,6 +55,7 @@ def run_peer(config_path: Path, pg_url: str, day: date) -> dict:
         files = [f for f in sorted((base / "drop" / folder).glob(pattern))
                  if f.with_name(f.name + ".ok").exists()]
         frames[name] = pd.concat([pd.read_csv(f, encoding=enc, sep=sep, dtype=str) for f in files])
+    normalise(frames, [cfg["region"].get(k) for k in ("province", "city", "county")])
     t1 = time.perf_counter()
     for name, frame in frames.items():
         frame.to_sql(f"peer_{name}", engine, if_exists="replace", index=False)
@@ -44,9 +63,22 @@ def run_peer(config_path: Path, pg_url: str, day: date) -> dict:
     cases = _rules(frames, day)
     t3 = time.perf_counter()
     engine.dispose()
-    return {"read_seconds": round(t1 - t0, 2), "load_seconds": round(t2 - t1, 2),
+    return {"read_and_normalise_seconds": round(t1 - t0, 2), "load_seconds": round(t2 - t1, 2),
             "rules_seconds": round(t3 - t2, 2), "total_seconds": round(t3 - t0, 2),
             "rows_loaded": int(sum(len(f) for f in frames.values())), "cases": cases}
+
+
+def normalise(frames: dict[str, pd.DataFrame], prefixes: list[str | None]) -> None:
+    """Every text value cleaned, ID numbers and addresses normalised, value by value, in place."""
+    for frame in frames.values():
+        for column in frame.columns:
+            if frame[column].dtype != object and not pd.api.types.is_string_dtype(frame[column]):
+                continue
+            if column in ID_COLUMNS:
+                frame[f"{column}_norm"] = frame[column].map(normalize_id)
+            elif column in ADDRESS_COLUMNS:
+                frame[f"{column}_norm"] = frame[column].map(lambda v: normalize_address(v, prefixes))
+            frame[column] = frame[column].map(clean_scalar)
 
 
 def _rules(f: dict[str, pd.DataFrame], day: date) -> dict[str, int]:

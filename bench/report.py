@@ -1,4 +1,4 @@
-"""The benchmark's Markdown report, with each figure against its target (issue 8)."""
+"""The benchmark's Markdown report, with each figure against its target (issues 8, 19 and 21)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ import itertools
 import json
 from pathlib import Path
 
-FULL_TARGET_S = 600
-INCREMENTAL_TARGET_S = 60
+FULL_TARGET_S = 180  # issue 21 (issue 8 asked < 600)
+INCREMENTAL_TARGET_S = 20  # issue 21
+INCREMENTAL_FIRST_TARGET_S = 60  # issues 8 and 19
 PEAK_TARGET_MB = 2048
+LIKE_FOR_LIKE_SHARE, RAW_TEXT_SHARE = 0.5, 0.25  # of each ceiling, our utility ingestion
+PEER_FACTOR = 5  # against the peer that normalises as we do
 
 
 def _stage_rows(results: list[dict]) -> list[str]:
@@ -43,7 +46,9 @@ def _targets(results: list[dict]) -> list[str]:
     return [f"- Full daily run at {biggest['households']:,} households: {full} s "
             f"(target < {FULL_TARGET_S} s: {_mark(full < FULL_TARGET_S)}).",
             f"- Incremental day at {biggest['households']:,} households: {inc} s "
-            f"(target < {INCREMENTAL_TARGET_S} s: {_mark(inc < INCREMENTAL_TARGET_S)}).",
+            f"(target < {INCREMENTAL_TARGET_S} s: {_mark(inc < INCREMENTAL_TARGET_S)}; "
+            f"the first target, < {INCREMENTAL_FIRST_TARGET_S} s: "
+            f"{_mark(inc < INCREMENTAL_FIRST_TARGET_S)}).",
             f"- Peak memory of any process at any scale: {peak:,} MB "
             f"(target < {PEAK_TARGET_MB:,} MB: {_mark(peak < PEAK_TARGET_MB)})."]
 
@@ -60,16 +65,25 @@ def _comparisons(results: list[dict]) -> list[str]:
         rows = sum(sources[s]["rows_read"] for s in ("electricity", "water"))
         ours = rows / sum(sources[s]["seconds"] for s in ("electricity", "water"))
         ceiling = r["ceiling"]["rows_per_s"]
-        out.append(f"- Load ceiling at {r['households']:,}: raw COPY {ceiling:,} rows/s; our utility "
-                   f"ingestion (extract + validate + load) {ours:,.0f} rows/s = {ours / ceiling:.0%} "
-                   f"of the ceiling (target ≥ 50%: {_mark(ours >= ceiling / 2)}).")
+        out.append(f"- Raw-text ceiling at {r['households']:,}: COPY of the delivered rows into an unindexed "
+                   f"text table {ceiling:,} rows/s; our utility ingestion (extract + validate + load) "
+                   f"{ours:,.0f} rows/s = {ours / ceiling:.0%} of it "
+                   f"(target ≥ {RAW_TEXT_SHARE:.0%}: {_mark(ours >= ceiling * RAW_TEXT_SHARE)}).")
+        like = (r.get("like_for_like") or {}).get("rows_per_s")
+        if like:
+            out.append(f"- Like-for-like ceiling at {r['households']:,}: COPY of our conformed rows into "
+                       f"the same indexed table {like:,} rows/s; ours = {ours / like:.0%} of it "
+                       f"(target ≥ {LIKE_FOR_LIKE_SHARE:.0%}: {_mark(ours >= like * LIKE_FOR_LIKE_SHARE)}).")
         if r["peer"].get("failed"):
             out.append(f"- Naive peer at {r['households']:,}: did not finish ({r['peer']['failed']}).")
             continue
         speedup = r["peer"]["total_seconds"] / r["full"]["total_seconds"]
-        out.append(f"- Naive peer at {r['households']:,}: {r['peer']['total_seconds']} s against our "
-                   f"{r['full']['total_seconds']} s: ours is ×{speedup:.1f} faster "
-                   f"(target ≥ ×20: {_mark(speedup >= 20)}).")
+        normalising = "read_and_normalise_seconds" in r["peer"]
+        out.append(f"- Naive peer at {r['households']:,}"
+                   f"{' (normalising as we do)' if normalising else ' (normalising nothing)'}: "
+                   f"{r['peer']['total_seconds']} s against our {r['full']['total_seconds']} s: "
+                   f"ours is ×{speedup:.1f} faster "
+                   f"(target ≥ ×{PEER_FACTOR}: {_mark(speedup >= PEER_FACTOR)}).")
     return out
 
 

@@ -5,9 +5,10 @@ project's generator (cached under ``bench/work``), run the whole daily pipeline 
 a fresh PostgreSQL database, every task in a process of its own (``bench.stages``:
 wall time and rows/s per stage, peak memory), then an incremental day (a few
 thousand changed civil-affairs rows and one new electricity month). At one scale
-(``--peer-scale``, default the smallest) it also measures the load ceiling (raw
-``COPY``) and a naive pandas peer on the same data. Each scale's databases are
-dropped afterwards (``--keep-databases`` keeps them). Results:
+(``--peer-scale``, default the smallest) it also measures the load ceilings and a
+naive pandas peer on the same data. Each scale's databases are
+dropped afterwards (``--keep-databases`` keeps them). The ceilings are two (``bench.ceiling``):
+raw-text and like-for-like; the peer normalises as we do (``bench.peer``). Results:
 ``bench/results/bench.json`` and ``bench.md``.
 """
 
@@ -28,7 +29,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from bench.ceiling import copy_ceiling, prepare_csv
+from bench.ceiling import copy_ceiling, like_for_like, prepare_csv
 from bench.report import write_report
 from safetynet.generate import generate_deployment
 
@@ -126,6 +127,7 @@ def bench_scale(households: int, server: str, peer: bool, keep: bool = False) ->
         rows = prepare_csv(source, csv_path)
         urls += [fresh_database(server), fresh_database(server)]
         out["ceiling"] = copy_ceiling(urls[1], csv_path, rows)
+        out["like_for_like"] = like_for_like(urls[0], source)
         out["peer"] = peer_in_child(config, urls[2])
     out["incremental_changes"] = incremental_changes(source, max(1000, households // 100))
     out["incremental"] = timed(config, D + timedelta(1))
