@@ -8,7 +8,10 @@ Task processes are forked from a server that has already imported the pipeline
 (``forkserver``), so a task pays no import time and its peak memory is its own.
 Prints one JSON object: per stage (extract, validate, load, rules, publish) the
 busy seconds and rows handled, per source its steps, the ingest phase's wall
-time, the whole run's wall time and the peak RSS of the largest task process.
+time, the whole run's wall time, the peak RSS of the largest task process, and
+the start-up share: the cost of starting one task process (measured with an idle
+pool) times the tasks run, against all task seconds; and what a cold interpreter
+pays to import the pipeline, for comparison.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import subprocess
 import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from datetime import date
 from multiprocessing import get_context
+from multiprocessing.context import BaseContext
 
 from safetynet import pipeline
 from safetynet.config import load_config
@@ -44,6 +49,30 @@ def task(step: str, source: str | None, config: str, day: date, batch: dict | No
     return {"step": step, "source": source, "result": result,
             "seconds": time.perf_counter() - started,
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+
+
+def _noop() -> None:
+    """A task that does nothing: what is left of it is the cost of starting its process."""
+
+
+def startup_cost(context: BaseContext, samples: int = 5) -> float:
+    """Mean seconds to start a task process the way the run does (forked from the preloaded
+    server, one task per process) and get its result back, measured with an idle pool."""
+    with ProcessPoolExecutor(1, mp_context=context, max_tasks_per_child=1) as pool:
+        pool.submit(_noop).result()  # the first call may still be waiting for the server
+        started = time.perf_counter()
+        for _ in range(samples):
+            pool.submit(_noop).result()
+    return (time.perf_counter() - started) / samples
+
+
+def cold_import_seconds() -> float:
+    """Seconds a fresh interpreter takes to import the pipeline and Great Expectations: what each
+    task would pay if its process were not forked from a warm one."""
+    code = "import safetynet.pipeline, safetynet.validation, great_expectations"
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True)
+    return time.perf_counter() - started
 
 
 def largest_first(config: str) -> list[str]:
@@ -92,6 +121,8 @@ def timed_run(config: str, day: date, workers: int = 2) -> dict:
                               **{k: round(s[k]["seconds"], 2) for k in NEXT_STEP},
                               **{f"{k}_peak_rss_mb": s[k]["peak_rss_mb"] for k in NEXT_STEP}}
         peaks.append(per_source[source]["peak_rss_mb"])
+    tasks = [evaluated, published, *(s[k] for s in steps.values() for k in NEXT_STEP)]
+    startup = startup_cost(context) * len(tasks)
     cases = evaluated["result"]["cases"]
     stages["rules"].update(seconds=evaluated["seconds"], rows=cases)
     stages["publish"].update(seconds=published["seconds"], rows=published["result"]["cases"])
@@ -99,7 +130,9 @@ def timed_run(config: str, day: date, workers: int = 2) -> dict:
         st["seconds"] = round(st["seconds"], 2)
         st["rows_per_s"] = round(st["rows"] / st["seconds"]) if st["seconds"] else None
     return {"workers": workers, "stages": stages, "sources": per_source, "cases": cases,
-            "ingest_wall_seconds": round(ingest_wall, 2),
+            "ingest_wall_seconds": round(ingest_wall, 2), "tasks": len(tasks),
+            "startup_seconds": round(startup, 2), "cold_import_seconds": round(cold_import_seconds(), 2),
+            "startup_share": round(startup / (startup + sum(t["seconds"] for t in tasks)), 4),
             "total_seconds": round(time.perf_counter() - started, 2),
             "peak_rss_mb": max(peaks),
             "rules_peak_rss_mb": evaluated["peak_rss_mb"], "publish_peak_rss_mb": published["peak_rss_mb"]}
