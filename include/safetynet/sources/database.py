@@ -35,6 +35,7 @@ from safetynet.progress import stage
 from safetynet.sources.batch import StagedItem
 from safetynet.sources.db_readers import read_db_groups, read_db_table
 from safetynet.sources.declarations import DB_SPECS
+from safetynet.sources.deletions import vanished_groups, vanished_keys
 from safetynet.sources.itemstage import check_unparsed_share, conform_stream, stage_item, stem
 from safetynet.sources.specs import TableSpec
 from safetynet.sources.watermarks import Watermark, cutoff, read_watermarks
@@ -107,45 +108,6 @@ def loaded_fingerprints(cfg: Config, source: str) -> dict[str, str]:
         rows = conn.execute(select(meta_load_log.c.item, meta_load_log.c.fingerprint).where(
             meta_load_log.c.source == source))
         return {item: str(f) for item, f in rows if f}
-
-
-def vanished_keys(cfg: Config, engine: Engine, spec: TableSpec) -> pd.Series:
-    """Keys the warehouse holds that the source no longer has: rows deleted at the source.
-
-    The replica keeps no tombstones, so an incremental read never sees a deletion;
-    comparing the key column alone (one cheap pass, trimmed as conform trims it)
-    does. Single-column keys only.
-    """
-    (delivered,) = [c for c, (target, _) in spec.columns.items() if target == spec.key[0]]
-    here = _frame(get_engine(cfg.warehouse_url), f"SELECT row_key AS k FROM {spec.target}")["k"]
-    there = _trim(_frame(engine, f"SELECT {delivered} AS k FROM {spec.name}")["k"])
-    gone = here[~here.isin(there.dropna())].dropna().drop_duplicates().sort_values()
-    return gone.astype("string").reset_index(drop=True)
-
-
-def vanished_groups(cfg: Config, engine: Engine, spec: TableSpec) -> set[str]:
-    """Groups holding a (group, ID) pair in the warehouse that the source no longer has:
-    a member row deleted (or changed without a new ``updated_at``) at the source."""
-    group, id_col = str(spec.replace_group), str(spec.group_id_column)
-    g_col, i_col = spec.columns[group][0], spec.columns[id_col][0] + "_raw"
-    here = _frame(get_engine(cfg.warehouse_url), f"SELECT DISTINCT {g_col} AS g, {i_col} AS i "
-                                                 f"FROM {spec.target}")
-    there = _frame(engine, f"SELECT {group} AS g, {id_col} AS i FROM {spec.name}")
-    keys = [pd.DataFrame({c: _trim(f[c]).fillna("") for c in ("g", "i")}) for f in (here, there)]
-    joined = keys[0].merge(keys[1].drop_duplicates(), on=["g", "i"], how="left", indicator=True)
-    return set(joined.loc[joined["_merge"] == "left_only", "g"]) - {""}
-
-
-def _frame(engine: Engine, sql: str) -> pd.DataFrame:
-    with engine.connect() as conn:
-        result = conn.execute(text(sql))
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()), dtype=object)
-
-
-def _trim(values: pd.Series) -> pd.Series:
-    """As conform trims keys and raw IDs: text, surrounding whitespace removed, empty as NA."""
-    trimmed = values.astype("string").str.strip()
-    return trimmed.mask(trimmed == "")
 
 
 def _replace(spec: TableSpec, since: object) -> str:
