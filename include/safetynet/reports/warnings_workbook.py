@@ -21,7 +21,7 @@ from safetynet.dispositions_kinds import WARNING_DECISIONS
 from safetynet.reports.evidence_warnings import warning_text
 from safetynet.reports.labels import SOURCE_ZH, STATUS_ZH, local_time, threshold_text
 from safetynet.reports.workbook import MAX_ROWS, formats
-from safetynet.reports.workbook_cases import people_frame, sheet_columns, write_case_sheet
+from safetynet.reports.workbook_cases import people_frame, prepare_cells, sheet_columns, write_case_sheet
 from safetynet.reports.workbook_summary import write_decision_files
 from safetynet.rules.catalog_warnings import WARNINGS
 
@@ -44,12 +44,13 @@ def write_warnings_workbook(path: Path, d: date, warnings: pd.DataFrame, freshne
     fmt = formats(wb)
     _summary(wb, fmt, d, items, freshness, thresholds, decisions)
     people = people_frame(items, d, WARNINGS, WARNING_DECISIONS, warning_text)
+    cells = prepare_cells(people, ALL_COLUMNS, CODE_COLUMNS)  # each warning is on two sheets: measured once
     sheets = [(ALL_SHEET, people, ALL_COLUMNS)] + [
         (f"{w.code} {w.name_zh}"[:28], people[people["rule_code"] == w.code], CODE_COLUMNS) for w in WARNINGS]
     for name, rows, columns in sheets:
         for part, start in enumerate(range(0, max(len(rows), 1), MAX_ROWS)):
             write_case_sheet(wb, fmt, name + (f"（{part + 1}）" if part else ""),
-                             rows.iloc[start:start + MAX_ROWS], columns, WARNING_DECISIONS)
+                             rows.iloc[start:start + MAX_ROWS], columns, WARNING_DECISIONS, cells)
     wb.close()
     return len(items)
 

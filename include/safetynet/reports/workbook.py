@@ -16,7 +16,13 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
-from safetynet.reports.workbook_cases import ALL_COLUMNS, RULE_COLUMNS, people_frame, write_case_sheet
+from safetynet.reports.workbook_cases import (
+    ALL_COLUMNS,
+    RULE_COLUMNS,
+    people_frame,
+    prepare_cells,
+    write_case_sheet,
+)
 from safetynet.reports.workbook_summary import write_summary
 from safetynet.rules.catalog import RULES
 
@@ -41,14 +47,15 @@ def write_workbook(path: Path, d: date, cases: pd.DataFrame, freshness: dict[str
     write_summary(wb, fmt, d, cases, freshness, thresholds, dispositions, refused or [],
                   not_evaluated or {})
     people = people_frame(cases, d)
+    cells = prepare_cells(people, ALL_COLUMNS, RULE_COLUMNS)  # each case is on two sheets: measured once
     for part, start in enumerate(range(0, max(len(people), 1), MAX_ROWS)):
         name = ALL_SHEET + (f"（{part + 1}）" if part else "")
-        write_case_sheet(wb, fmt, name, people.iloc[start:start + MAX_ROWS], ALL_COLUMNS)
+        write_case_sheet(wb, fmt, name, people.iloc[start:start + MAX_ROWS], ALL_COLUMNS, cells=cells)
     for rule in RULES:
         rows = people[people["rule_code"] == rule.code]
         for part, start in enumerate(range(0, max(len(rows), 1), MAX_ROWS)):
             name = f"{rule.code} {rule.name_zh}"[:28] + (f"（{part + 1}）" if part else "")
-            write_case_sheet(wb, fmt, name, rows.iloc[start:start + MAX_ROWS], RULE_COLUMNS)
+            write_case_sheet(wb, fmt, name, rows.iloc[start:start + MAX_ROWS], RULE_COLUMNS, cells=cells)
     wb.close()
     return len(cases)
 

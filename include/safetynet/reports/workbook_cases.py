@@ -11,7 +11,8 @@ shown beside them, in 已反馈结论, so a workbook sent back untouched decides
 nothing). ``疑点编号`` identifies the case when the workbook comes back through
 the inbox. Written row by row (xlsxwriter
 ``constant_memory``), so column widths and each row's height are decided before
-the row is written.
+the row is written; a workbook's sheets share its cells, converted and measured
+once (``workbook_cells``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+import numpy as np
 import pandas as pd
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
@@ -30,10 +32,9 @@ from safetynet.dispositions_kinds import CASE_DECISIONS, DecisionKind
 from safetynet.reports.evidence_text import evidence_text
 from safetynet.reports.labels import SEVERITY_ZH, STATUS_ZH
 from safetynet.reports.priority import priorities
+from safetynet.reports.workbook_cells import LINE_HEIGHT, PreparedCells, write_rows
 from safetynet.rules.catalog import RULES
 from safetynet.rules.registry import Rule
-
-LINE_HEIGHT = 15.0  # points per line of 11-point text
 
 
 @dataclass(frozen=True)
@@ -93,25 +94,9 @@ def people_frame(cases: pd.DataFrame, d: date, rules: tuple[Rule, ...] = RULES,
     return out.sort_values("priority", kind="stable").reset_index(drop=True)
 
 
-WIDE = r"[\u2e80-\U0010ffff]"  # CJK and wider: two columns on screen and paper
-
-
 def _width(text: str) -> int:
     """Display width: CJK characters take two columns."""
     return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
-
-
-def _widths(frame: pd.DataFrame, columns: list[Col]) -> list[int]:
-    """Each column's width: its widest line (CJK counted double), within the column's cap."""
-    out = []
-    for col in columns:
-        longest = 10 if col.kind == "date" else 0
-        if col.field in frame and col.kind != "date":
-            lines = frame[col.field].dropna().astype("string").str.split("\n").explode().dropna()
-            widths = lines.str.len() + lines.str.count(WIDE)
-            longest = int(widths.max()) if len(widths) else 0
-        out.append(max(_width(col.header) + 2, min(longest + 2, col.cap)))
-    return out
 
 
 def _lines(text: str, width: int) -> int:
@@ -119,11 +104,27 @@ def _lines(text: str, width: int) -> int:
     return sum(max(1, math.ceil(_width(line) / max(width - 2, 1))) for line in text.split("\n"))
 
 
+def prepare_cells(people: pd.DataFrame, *sheets: list[Col]) -> PreparedCells:
+    """``people``'s cells for sheets of these columns, converted and measured once for all of them."""
+    return PreparedCells(people, {c.field: c.kind for columns in sheets for c in columns})
+
+
 def write_case_sheet(wb: xlsxwriter.Workbook, fmt: dict, name: str, rows: pd.DataFrame,
-                     columns: list[Col], kind: DecisionKind = CASE_DECISIONS) -> Worksheet:
-    """One case sheet: header, frozen keys, fitted widths, wrapped text, decisions, print setup."""
+                     columns: list[Col], kind: DecisionKind = CASE_DECISIONS,
+                     cells: PreparedCells | None = None) -> Worksheet:
+    """One case sheet: header, frozen keys, fitted widths, wrapped text, decisions, print setup.
+
+    ``cells``: :func:`prepare_cells` of the frame ``rows`` were taken from (its index
+    their positions in it), shared by the sheets of one workbook; by default ``rows``'.
+    """
+    if cells is None:
+        cells, at = prepare_cells(rows, columns), np.arange(len(rows))
+    else:
+        at = rows.index.to_numpy(dtype=np.int64)
     ws = wb.add_worksheet(name)
-    widths = _widths(rows, columns)
+    widths = [max(_width(col.header) + 2,
+                  min((10 if col.kind == "date" else cells.longest(col.field, at)) + 2, col.cap))
+              for col in columns]
     for c, (col, width) in enumerate(zip(columns, widths, strict=True)):
         ws.set_column(c, c, width, fmt["wrap"] if col.kind == "wrap" else None)
     ws.set_row(0, LINE_HEIGHT * max(_lines(c.header, w) for c, w in zip(columns, widths, strict=True)))
@@ -143,27 +144,8 @@ def write_case_sheet(wb: xlsxwriter.Workbook, fmt: dict, name: str, rows: pd.Dat
         "validate": "date", "criteria": ">=", "value": datetime(2000, 1, 1),
         "error_message": "请填写日期，如 2026-12-31"})
     _print_setup(ws)
-    fields = [c.field for c in columns]
-    present = [f for f in fields if f in rows]
-    for r, record in enumerate(rows[present].itertuples(index=False, name=None), start=1):
-        cells = dict(zip(present, record, strict=True))
-        height = max((_lines(str(cells[c.field]), w) for c, w in zip(columns, widths, strict=True)
-                      if c.kind == "wrap" and isinstance(cells.get(c.field), str)), default=1)
-        ws.set_row(r, LINE_HEIGHT * height + (3 if height > 1 else 0))
-        for c, col in enumerate(columns):
-            _write_cell(ws, fmt, r, c, col, cells.get(col.field))
+    write_rows(ws, fmt, [(c.field, c.kind) for c in columns], widths, cells, at)
     return ws
-
-
-def _write_cell(ws: Worksheet, fmt: dict, r: int, c: int, col: Col, value: object) -> None:
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
-        return
-    if col.kind == "date":
-        ws.write_datetime(r, c, datetime.fromisoformat(str(value)[:10]), fmt["date"])
-    elif col.kind == "number":
-        ws.write_number(r, c, int(value), fmt["top"])  # type: ignore[call-overload]
-    else:
-        ws.write_string(r, c, str(value), fmt["wrap"] if col.kind == "wrap" else fmt["top"])
 
 
 def _print_setup(ws: Worksheet) -> None:
