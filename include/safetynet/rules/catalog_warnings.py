@@ -39,10 +39,18 @@ H01 = Rule(
     code="H01", name="MEDICAL_BURDEN", name_zh="大额医疗费用负担", severity="medium",
     sources=("civil_affairs", "medical"), subject="person",
     query="""
-        WITH spent AS (
+        WITH candidate AS (  -- people whose window total can reach the lower threshold: a few percent
+            SELECT s.person_id_norm AS id_norm
+            FROM core_medical_settlement s
+            WHERE s.person_id_problem IS NULL AND s.person_id_birth <= :d
+              AND s.settled_on >= :medical_from AND s.settled_on <= :d AND s.self_paid IS NOT NULL
+            GROUP BY s.person_id_norm
+            HAVING SUM(s.self_paid) >= :burden_floor
+        ), spent AS (
             SELECT s.person_id_norm AS id_norm, s.month, SUM(s.self_paid) AS month_self_paid,
                    COUNT(*) AS settlements, MAX(s.name) AS month_name
             FROM core_medical_settlement s
+            JOIN candidate c ON c.id_norm = s.person_id_norm
             WHERE s.person_id_problem IS NULL AND s.person_id_birth <= :d
               AND s.settled_on >= :medical_from AND s.settled_on <= :d AND s.self_paid IS NOT NULL
             GROUP BY s.person_id_norm, s.month

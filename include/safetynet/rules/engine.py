@@ -83,6 +83,10 @@ def rule_params(cfg: Config, d: date) -> dict:
             "medical_from": f"{first // 12:04d}-{first % 12 + 1:02d}-01",
             "burden_enrolled": float(r["medical_burden_enrolled"]),
             "burden_general": float(r["medical_burden_general"]),
+            # H01's first cut, under both thresholds by a cent so that summing in another order
+            # (all settlements rather than month totals) can never leave out anyone over one
+            "burden_floor": min(float(r["medical_burden_enrolled"]),
+                                float(r["medical_burden_general"])) - 0.01,
             "silent_min_age": int(r["silent_home_min_age"]),
             "breadwinner_from": (d - timedelta(days=int(r["breadwinner_window_days"]))).isoformat()}
 
