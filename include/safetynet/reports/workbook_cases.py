@@ -32,7 +32,7 @@ from safetynet.dispositions_kinds import CASE_DECISIONS, DecisionKind
 from safetynet.reports.evidence_text import evidence_text
 from safetynet.reports.labels import SEVERITY_ZH, STATUS_ZH
 from safetynet.reports.priority import priorities
-from safetynet.reports.workbook_cells import LINE_HEIGHT, PreparedCells, write_rows
+from safetynet.reports.workbook_cells import LINE_HEIGHT, WIDE, PreparedCells, write_rows
 from safetynet.rules.catalog import RULES
 from safetynet.rules.registry import Rule
 
@@ -96,7 +96,7 @@ def people_frame(cases: pd.DataFrame, d: date, rules: tuple[Rule, ...] = RULES,
 
 def _width(text: str) -> int:
     """Display width: CJK characters take two columns."""
-    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+    return sum(2 if ord(ch) >= WIDE else 1 for ch in text)
 
 
 def _lines(text: str, width: int) -> int:
