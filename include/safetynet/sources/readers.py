@@ -56,7 +56,8 @@ def read_text_file(path: Path, spec: TableSpec) -> pd.DataFrame:
     text_ = _decode(data, encoding, path.name)
     if not text_.endswith(("\n", "\r")):
         raise DeliveryError(f"{path.name}: the file is truncated (its last line is incomplete)")
-    header = [h.strip() for h in text_.splitlines()[0].lstrip("\ufeff").split(sep)]
+    line_one = text_.partition("\n")[0]  # the first line, without splitting the whole file
+    header = [h.strip() for h in (line_one.splitlines() or [""])[0].lstrip("\ufeff").split(sep)]
     try:
         check_header(header, spec, path.name)
     except DeliveryError as exc:
@@ -67,8 +68,9 @@ def read_text_file(path: Path, spec: TableSpec) -> pd.DataFrame:
         raise DeliveryError(f"{exc}. None of the contract's columns is there: is the file in "
                             f"another encoding than {encoding.upper()}? Ask the sender to re-export "
                             f"it in {encoding.upper()}") from None
+    utf8 = text_.encode("utf-8")  # once, for the parser and the line count
     try:
-        frame = _read_arrow(text_, sep)
+        frame = _read_arrow(utf8, line_one.rstrip("\r").split(sep), sep)
     except pa.ArrowInvalid:  # ragged rows and other oddities: pandas' reader decides as before
         try:
             frame = pd.read_csv(io.StringIO(text_), sep=sep, dtype=str, keep_default_na=False,
@@ -76,13 +78,13 @@ def read_text_file(path: Path, spec: TableSpec) -> pd.DataFrame:
         except (pd.errors.ParserError, csv.Error) as exc:  # the parser names the line, not the file
             raise DeliveryError(f"{path.name}: cannot be parsed: {_first_line(str(exc))}") from None
     frame.columns = [c.strip().lstrip("\ufeff") for c in frame.columns]
-    _check_records(text_, len(frame), sep, path.name)
+    _check_records(text_, utf8, len(frame), sep, path.name)
     return frame
 
 
-def _data_lines(text_: str) -> int:
-    """Non-empty lines after the header, counted on the bytes (no per-line Python)."""
-    b = np.frombuffer(text_.encode("utf-8"), dtype=np.uint8)
+def _data_lines(utf8: bytes) -> int:
+    """Non-empty lines after the header, counted on the UTF-8 bytes (no per-line Python)."""
+    b = np.frombuffer(utf8, dtype=np.uint8)
     ends = np.flatnonzero(b == 10)
     if len(b) and b[-1] != 10:
         ends = np.append(ends, len(b))
@@ -92,9 +94,9 @@ def _data_lines(text_: str) -> int:
     return int((~blank).sum()) - 1  # the header line
 
 
-def _check_records(text_: str, records: int, sep: str, name: str) -> None:
+def _check_records(text_: str, utf8: bytes, records: int, sep: str, name: str) -> None:
     """Refuse a file whose records are not its lines: a quote left open merges rows silently."""
-    lines = _data_lines(text_)
+    lines = _data_lines(utf8)
     if records == lines:
         return
     where = ""
@@ -114,15 +116,14 @@ def _first_line(message: str) -> str:
     return message.strip().splitlines()[-1][:200] if message.strip() else "unknown parser error"
 
 
-def _read_arrow(text_: str, sep: str) -> pd.DataFrame:
+def _read_arrow(utf8: bytes, header: list[str], sep: str) -> pd.DataFrame:
     """Arrow's multi-threaded CSV parser; every value stays text, empty stays ``""``.
 
     Same result as ``pandas.read_csv(dtype=str, keep_default_na=False)`` on a
     well-formed file, several times faster; raises ``ArrowInvalid`` on anything
     irregular so the caller can fall back to pandas.
     """
-    data = pa.py_buffer(text_.encode("utf-8"))
-    header = text_.split("\n", 1)[0].rstrip("\r").split(sep)
+    data = pa.py_buffer(utf8)
     table = pacsv.read_csv(
         pa.BufferReader(data),
         read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=1 << 24),

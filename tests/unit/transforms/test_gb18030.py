@@ -29,3 +29,13 @@ def test_a_holder_name_of_moved_codes_reads_as_the_2022_characters(tmp_path: Pat
     frame = read_text_file(path, ELECTRICITY)
     assert frame["户名"].iat[0] == "".join(chr(MOVED_2022[c][1]) for c in sorted(MOVED_2022))
     assert not any(0xE000 <= ord(ch) <= 0xF8FF for ch in frame["户名"].iat[0])
+
+
+def test_only_the_24_code_points_change_in_a_long_text() -> None:
+    """Neighbouring private-use code points, rare characters and ASCII pass unchanged; every
+    moved code in the middle of a long text is replaced, wherever it falls."""
+    untouched = "\ue815\ue865\ue78c𠮷龘 a,1\n" * 1000
+    moved = "".join(bytes.fromhex(c).decode("gb18030") for c in sorted(MOVED_2022))
+    text = untouched + moved + untouched
+    expected = untouched + "".join(chr(MOVED_2022[c][1]) for c in sorted(MOVED_2022)) + untouched
+    assert decode_gb18030(text.encode("gb18030")) == expected
