@@ -1,11 +1,18 @@
 """Who is covered on D (rules.md), materialised once per evaluation.
 
-Temporary tables on the evaluation's connection, built with the report date as
-a bound parameter, so every rule query joins the same definition of an active
-member, an active allowance and a valid ID number instead of repeating it.
+Tables private to the evaluation, built with the report date as a bound
+parameter, so every rule query joins the same definition of an active member,
+an active allowance and a valid ID number instead of repeating it. On SQLite
+they are temporary tables. On PostgreSQL they are unlogged tables in a schema
+created inside the evaluation's transaction and put first on its search path:
+no other session ever sees them (the schema is dropped before the commit, and a
+failed evaluation rolls it back), and unlike temporary tables they can be read
+by parallel workers, so the planner may split the big joins over the cores.
 """
 
 from __future__ import annotations
+
+import os
 
 from sqlalchemy import Connection, String, TextClause, bindparam, text
 
@@ -101,21 +108,34 @@ INDEXES = {  # the columns rule queries join coverage tables on
 }
 
 
+def _private_schema(conn: Connection) -> str:
+    """The evaluation's schema on PostgreSQL: created in its transaction, first on its search path."""
+    schema = f"coverage_{os.getpid()}_{conn.execute(text('SELECT txid_current()')).scalar()}"
+    conn.execute(text(f"CREATE SCHEMA {schema}"))
+    conn.execute(text("SELECT set_config('search_path', :p || ', ' || current_setting('search_path'), true)"),
+                 {"p": schema})
+    return schema
+
+
 def build_coverage(conn: Connection, params: dict) -> None:
     """(Re)create the coverage tables for the report date in ``params['d']``.
 
     Each table is indexed on its join columns and analysed: without statistics
     the planners nest loops over the readings (PostgreSQL 100× slower, SQLite
     stuck for minutes), and SQLite only sees statistics its connection loaded.
+    On PostgreSQL call it inside a transaction and ``drop_coverage`` before the commit.
     """
     if conn.dialect.name == "sqlite":
         conn.execute(text("ANALYZE"))  # refreshes this connection's view of sqlite_stat1
+        create = "CREATE TEMPORARY TABLE {name}"
+    else:
+        create = f"CREATE UNLOGGED TABLE {_private_schema(conn)}.{{name}}"
     for name, select_sql in COVERAGE_SQL.items():
         if name == "tmp_silent_link" and set(params.get("silent_months") or ()) <= \
                 set(params.get("electricity_months") or ()):
             select_sql = IN_WINDOW  # linked already: no second pass over the readings
         conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
-        conn.execute(sql(f"CREATE TEMPORARY TABLE {name} AS {select_sql}"), params)
+        conn.execute(sql(f"{create.format(name=name)} AS {select_sql}"), params)
         for column in INDEXES.get(name, ()):
             conn.execute(text(f"CREATE INDEX ix_{name}_{column} ON {name} ({column})"))
         conn.execute(text(f"ANALYZE {name}"))
@@ -129,6 +149,14 @@ def sql(statement: str) -> TextClause:
 
 
 def drop_coverage(conn: Connection) -> None:
-    """Drop the coverage tables (pooled connections outlive an evaluation)."""
-    for name in COVERAGE_SQL:
-        conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
+    """Drop the coverage tables (pooled connections outlive an evaluation); on PostgreSQL the
+    private schema too, and the search path is what it was."""
+    if conn.dialect.name == "sqlite":
+        for name in COVERAGE_SQL:
+            conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
+        return
+    path = conn.execute(text("SHOW search_path")).scalar() or ""
+    schema, _, rest = path.partition(", ")
+    if schema.startswith("coverage_"):
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        conn.execute(text("SELECT set_config('search_path', :p, true)"), {"p": rest})
