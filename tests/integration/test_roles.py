@@ -21,6 +21,7 @@ from sqlalchemy import Engine, create_engine, insert, text
 from safetynet.cli import main
 from safetynet.privacy import mask_id
 from safetynet.rules.catalog import keyed_by_person
+from safetynet.rules.coverage import build_coverage, drop_coverage
 from safetynet.warehouse import audit
 from safetynet.warehouse.roles import AUDITOR, LOADER, REPORTER, ROLES, apply_roles, reporter_views
 from safetynet.warehouse.schema import (
@@ -138,6 +139,26 @@ def test_loader_writes_everything_but_cannot_rewrite_the_audit_trail(warehouse: 
                       "TRUNCATE meta_audit", "DROP TABLE core_member",
                       "CREATE TABLE core_extra (x int)"):
         assert _as(warehouse, LOADER, statement) == DENIED, statement
+
+
+PERSISTENCE = "SELECT relpersistence FROM pg_class WHERE relname = 'tmp_active_member'"
+
+
+def test_the_loader_evaluates_with_temporary_coverage_tables(warehouse: Engine) -> None:
+    """The loader may not create schemas, so the rules' coverage falls back to temporary tables
+    (the owner gets unlogged tables in a private schema); either way nothing is left behind."""
+    params = {"d": "2026-11-20", "month": "2026-11", "electricity_months": [], "water_months": [],
+              "silent_months": []}
+    with warehouse.begin() as conn:
+        conn.execute(text(f"SET LOCAL ROLE {LOADER}"))
+        build_coverage(conn, params)
+        assert conn.execute(text(PERSISTENCE)).scalar() == "t"  # temporary
+        drop_coverage(conn)
+    with warehouse.begin() as conn:
+        build_coverage(conn, params)
+        assert conn.execute(text(PERSISTENCE)).scalar() == "u"  # unlogged, in the evaluation's schema
+        drop_coverage(conn)
+        assert conn.execute(text(PERSISTENCE)).scalar() is None
 
 
 def test_reapplying_is_idempotent_and_keeps_the_same_grants(warehouse: Engine) -> None:

@@ -7,7 +7,8 @@ they are temporary tables. On PostgreSQL they are unlogged tables in a schema
 created inside the evaluation's transaction and put first on its search path:
 no other session ever sees them (the schema is dropped before the commit, and a
 failed evaluation rolls it back), and unlike temporary tables they can be read
-by parallel workers, so the planner may split the big joins over the cores.
+by parallel workers, so the planner may split the big joins over the cores. An
+account without the right to create schemas gets temporary tables there too.
 """
 
 from __future__ import annotations
@@ -108,8 +109,14 @@ INDEXES = {  # the columns rule queries join coverage tables on
 }
 
 
-def _private_schema(conn: Connection) -> str:
-    """The evaluation's schema on PostgreSQL: created in its transaction, first on its search path."""
+def _private_schema(conn: Connection) -> str | None:
+    """The evaluation's schema on PostgreSQL: created in its transaction, first on its search path.
+
+    None when the account may not create schemas (``safetynet_loader`` does no DDL,
+    ``warehouse/roles.py``): the coverage tables are temporary tables then, as on SQLite.
+    """
+    if not conn.execute(text("SELECT has_database_privilege(current_database(), 'CREATE')")).scalar():
+        return None
     schema = f"coverage_{os.getpid()}_{conn.execute(text('SELECT txid_current()')).scalar()}"
     conn.execute(text(f"CREATE SCHEMA {schema}"))
     conn.execute(text("SELECT set_config('search_path', :p || ', ' || current_setting('search_path'), true)"),
@@ -125,11 +132,11 @@ def build_coverage(conn: Connection, params: dict) -> None:
     stuck for minutes), and SQLite only sees statistics its connection loaded.
     On PostgreSQL call it inside a transaction and ``drop_coverage`` before the commit.
     """
+    create = "CREATE TEMPORARY TABLE {name}"
     if conn.dialect.name == "sqlite":
         conn.execute(text("ANALYZE"))  # refreshes this connection's view of sqlite_stat1
-        create = "CREATE TEMPORARY TABLE {name}"
-    else:
-        create = f"CREATE UNLOGGED TABLE {_private_schema(conn)}.{{name}}"
+    elif schema := _private_schema(conn):
+        create = f"CREATE UNLOGGED TABLE {schema}.{{name}}"
     for name, select_sql in COVERAGE_SQL.items():
         if name == "tmp_silent_link" and set(params.get("silent_months") or ()) <= \
                 set(params.get("electricity_months") or ()):
@@ -151,12 +158,12 @@ def sql(statement: str) -> TextClause:
 def drop_coverage(conn: Connection) -> None:
     """Drop the coverage tables (pooled connections outlive an evaluation); on PostgreSQL the
     private schema too, and the search path is what it was."""
-    if conn.dialect.name == "sqlite":
-        for name in COVERAGE_SQL:
-            conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
-        return
-    path = conn.execute(text("SHOW search_path")).scalar() or ""
-    schema, _, rest = path.partition(", ")
-    if schema.startswith("coverage_"):
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        conn.execute(text("SELECT set_config('search_path', :p, true)"), {"p": rest})
+    if conn.dialect.name == "postgresql":
+        path = conn.execute(text("SHOW search_path")).scalar() or ""
+        schema, _, rest = path.partition(", ")
+        if schema.startswith("coverage_"):
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            conn.execute(text("SELECT set_config('search_path', :p, true)"), {"p": rest})
+            return
+    for name in COVERAGE_SQL:
+        conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
