@@ -21,7 +21,7 @@ from sqlalchemy import Engine, create_engine, insert, text
 from safetynet.cli import main
 from safetynet.privacy import mask_id
 from safetynet.rules.catalog import keyed_by_person
-from safetynet.rules.coverage import build_coverage, drop_coverage
+from safetynet.rules.coverage import build_coverage, drop_coverage, private_schema
 from safetynet.warehouse import audit
 from safetynet.warehouse.roles import AUDITOR, LOADER, REPORTER, ROLES, apply_roles, reporter_views
 from safetynet.warehouse.schema import (
@@ -151,11 +151,11 @@ def test_the_loader_evaluates_with_temporary_coverage_tables(warehouse: Engine) 
               "silent_months": []}
     with warehouse.begin() as conn:
         conn.execute(text(f"SET LOCAL ROLE {LOADER}"))
-        build_coverage(conn, params)
+        build_coverage(conn, private_schema(conn), params)
         assert conn.execute(text(PERSISTENCE)).scalar() == "t"  # temporary
         drop_coverage(conn)
     with warehouse.begin() as conn:
-        build_coverage(conn, params)
+        build_coverage(conn, private_schema(conn), params)
         assert conn.execute(text(PERSISTENCE)).scalar() == "u"  # unlogged, in the evaluation's schema
         drop_coverage(conn)
         assert conn.execute(text(PERSISTENCE)).scalar() is None

@@ -153,10 +153,50 @@ def _replay(config: Path, runner: Runner, steps: int = len(STORY)) -> list[str]:
     return problems
 
 
+def _mart(config: Path, day: date) -> list[tuple]:
+    from sqlalchemy import text
+
+    from safetynet.config import load_config
+    from safetynet.warehouse.engine import get_engine
+
+    with get_engine(load_config(config).warehouse_url).connect() as conn:
+        return [tuple(str(v) for v in row) for table in ("mart_case_day", "mart_warning_day")
+                for row in conn.execute(text(f"SELECT * FROM {table} WHERE report_date = :d "
+                                             "ORDER BY case_key"), {"d": day.isoformat()})]
+
+
+def _checking_full(scoped: list[date]) -> Runner:
+    """``_in_process``, then D evaluated again incrementally and in full: both must leave D's
+    items exactly as the run wrote them (``rules/scope.py``)."""
+    from safetynet.config import load_config
+    from safetynet.rules.engine import evaluate_rules
+
+    def run(config: Path, day: date, index: int) -> str | None:
+        problem = _in_process(config, day, index)
+        if problem:
+            return problem
+        written = _mart(config, day)
+        if evaluate_rules(load_config(config), day)["evaluated_for_changes"]:
+            scoped.append(day)
+        if _mart(config, day) != written:
+            return "evaluating D again (incrementally) changed its items"
+        evaluate_rules(load_config(config), day, full=True)
+        now = _mart(config, day)
+        if now != written:
+            return (f"a full evaluation of D differs from the incremental one: only incremental "
+                    f"{sorted(set(written) - set(now))[:3]}, only full {sorted(set(now) - set(written))[:3]}")
+        return None
+
+    return run
+
+
 def test_timeline_on_sqlite(deployment: Callable[..., Path], tmp_path: Path) -> None:
+    """Also: every day's incremental evaluation equals a full one, and most days are incremental."""
     config = deployment(tmp_path, households=400, seed=7)
-    problems = _replay(config, _in_process)
+    scoped: list[date] = []
+    problems = _replay(config, _checking_full(scoped))
     assert not problems, "\n".join(problems)
+    assert len(scoped) >= 3, f"only {scoped} were evaluated incrementally"
 
 
 def test_timeline_on_postgres(deployment: Callable[..., Path], pg_database: str,
@@ -165,8 +205,10 @@ def test_timeline_on_postgres(deployment: Callable[..., Path], pg_database: str,
     raw = yaml.safe_load(config.read_text("utf-8"))
     raw["warehouse"] = pg_database
     config.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), "utf-8")
-    problems = _replay(config, _in_process)
+    scoped: list[date] = []
+    problems = _replay(config, _checking_full(scoped))
     assert not problems, "\n".join(problems)
+    assert len(scoped) >= 3, f"only {scoped} were evaluated incrementally"
 
 
 # --------------------------------------------------------------------------- Airflow

@@ -13,8 +13,6 @@ account without the right to create schemas gets temporary tables there too.
 
 from __future__ import annotations
 
-import os
-
 from sqlalchemy import Connection, String, TextClause, bindparam, text
 
 _LINK = """
@@ -109,39 +107,57 @@ INDEXES = {  # the columns rule queries join coverage tables on
 }
 
 
-def _private_schema(conn: Connection) -> str | None:
-    """The evaluation's schema on PostgreSQL: created in its transaction, first on its search path.
+SCOPED = {"tmp_active_member": ("household_id", "household"),
+          "tmp_active_allowance": ("allowance_id", "allowance"),
+          "tmp_active_household": ("household_id", "household")}
+"""The coverage tables a scoped evaluation restricts to the subjects in ``tmp_scope``
+(``rules/scope.py``); every other coverage table is built from them."""
+BASE = ("tmp_active_member", "tmp_active_allowance", "tmp_active_household", "tmp_household_head")
+"""The coverage tables the scoped rules read when the full ones are built too."""
+SCOPE_TABLES = ("tmp_scope_seed", "tmp_scope")
 
-    None when the account may not create schemas (``safetynet_loader`` does no DDL,
-    ``warehouse/roles.py``): the coverage tables are temporary tables then, as on SQLite.
+
+def private_schema(conn: Connection) -> str:
+    """Open a new schema for coverage tables; return the ``CREATE … {name}`` that makes one there.
+
+    On PostgreSQL a schema created in the evaluation's transaction and put first on
+    its search path; temporary tables on SQLite, or when the account may not create
+    schemas (``safetynet_loader`` does no DDL, ``warehouse/roles.py``).
     """
+    if conn.dialect.name == "sqlite":
+        conn.execute(text("ANALYZE"))  # refreshes this connection's view of sqlite_stat1
+        return "CREATE TEMPORARY TABLE {name}"
     if not conn.execute(text("SELECT has_database_privilege(current_database(), 'CREATE')")).scalar():
-        return None
-    schema = f"coverage_{os.getpid()}_{conn.execute(text('SELECT txid_current()')).scalar()}"
+        return "CREATE TEMPORARY TABLE {name}"
+    opened = str(conn.execute(text("SHOW search_path")).scalar() or "").count("coverage_")
+    schema = f"coverage_{conn.execute(text('SELECT txid_current()')).scalar()}_{opened}"
     conn.execute(text(f"CREATE SCHEMA {schema}"))
     conn.execute(text("SELECT set_config('search_path', :p || ', ' || current_setting('search_path'), true)"),
                  {"p": schema})
-    return schema
+    return f"CREATE UNLOGGED TABLE {schema}.{{name}}"
 
 
-def build_coverage(conn: Connection, params: dict) -> None:
-    """(Re)create the coverage tables for the report date in ``params['d']``.
+def build_coverage(conn: Connection, create: str, params: dict, names: tuple[str, ...] = tuple(COVERAGE_SQL),
+                   scoped: bool = False) -> None:
+    """(Re)create the coverage tables ``names`` for the report date in ``params['d']`` with ``create``
+    (from :func:`private_schema`); ``scoped``: only for the subjects in ``tmp_scope``.
 
     Each table is indexed on its join columns and analysed: without statistics
     the planners nest loops over the readings (PostgreSQL 100× slower, SQLite
     stuck for minutes), and SQLite only sees statistics its connection loaded.
     On PostgreSQL call it inside a transaction and ``drop_coverage`` before the commit.
     """
-    create = "CREATE TEMPORARY TABLE {name}"
-    if conn.dialect.name == "sqlite":
-        conn.execute(text("ANALYZE"))  # refreshes this connection's view of sqlite_stat1
-    elif schema := _private_schema(conn):
-        create = f"CREATE UNLOGGED TABLE {schema}.{{name}}"
-    for name, select_sql in COVERAGE_SQL.items():
+    for name in names:
+        select_sql = COVERAGE_SQL[name]
         if name == "tmp_silent_link" and set(params.get("silent_months") or ()) <= \
                 set(params.get("electricity_months") or ()):
             select_sql = IN_WINDOW  # linked already: no second pass over the readings
-        conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
+        if scoped and name in SCOPED:
+            column, kind = SCOPED[name]
+            select_sql = (f"SELECT * FROM ({select_sql}) c WHERE c.{column} IN "
+                          f"(SELECT key FROM tmp_scope WHERE kind = '{kind}')")
+        if create.startswith("CREATE TEMPORARY"):
+            conn.execute(text(f"DROP TABLE IF EXISTS {name}"))  # left by a pooled connection's failure
         conn.execute(sql(f"{create.format(name=name)} AS {select_sql}"), params)
         for column in INDEXES.get(name, ()):
             conn.execute(text(f"CREATE INDEX ix_{name}_{column} ON {name} ({column})"))
@@ -157,13 +173,16 @@ def sql(statement: str) -> TextClause:
 
 def drop_coverage(conn: Connection) -> None:
     """Drop the coverage tables (pooled connections outlive an evaluation); on PostgreSQL the
-    private schema too, and the search path is what it was."""
+    private schemas too, and the search path is what it was."""
     if conn.dialect.name == "postgresql":
         path = conn.execute(text("SHOW search_path")).scalar() or ""
-        schema, _, rest = path.partition(", ")
-        if schema.startswith("coverage_"):
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-            conn.execute(text("SELECT set_config('search_path', :p, true)"), {"p": rest})
+        parts = path.split(", ")
+        mine = [p for p in parts if p.startswith("coverage_")]
+        if mine:
+            for schema in mine:
+                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            conn.execute(text("SELECT set_config('search_path', :p, true)"),
+                         {"p": ", ".join(p for p in parts if p not in mine)})
             return
-    for name in COVERAGE_SQL:
+    for name in (*COVERAGE_SQL, *SCOPE_TABLES):
         conn.execute(text(f"DROP TABLE IF EXISTS {name}"))

@@ -14,14 +14,16 @@ dicts), since per-case pandas operations dominated the stage at city scale.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Table, bindparam, delete, text
+from sqlalchemy import Connection, Table, bindparam, delete, insert, text
 
 from safetynet.config import Config
 from safetynet.dispositions_kinds import CASE_DECISIONS, WARNING_DECISIONS
@@ -29,12 +31,14 @@ from safetynet.progress import stage
 from safetynet.rules.catalog import RULES
 from safetynet.rules.catalog_warnings import WARNINGS
 from safetynet.rules.chain import link
-from safetynet.rules.coverage import build_coverage, drop_coverage, sql
+from safetynet.rules.coverage import BASE, build_coverage, drop_coverage, private_schema, sql
 from safetynet.rules.decisions import current_decisions, evidence_sha
 from safetynet.rules.registry import Row, Rule
+from safetynet.rules.scope import Plan, plan, signatures
 from safetynet.rules.snapshots import rule_snapshot, snapshot_ids
 from safetynet.sources.declarations import SOURCES, of_cadence
 from safetynet.warehouse.bulk import insert_frame
+from safetynet.warehouse.changes import current_mark
 from safetynet.warehouse.engine import get_engine, migrate
 from safetynet.warehouse.regions import townships as township_of
 from safetynet.warehouse.schema import (
@@ -42,6 +46,7 @@ from safetynet.warehouse.schema import (
     core_warning_disposition,
     mart_case_day,
     mart_warning_day,
+    meta_evaluation,
 )
 
 WORK_MEM = "512MB"
@@ -143,11 +148,20 @@ def snapshots_in_force(conn: Connection, d: date) -> dict[str, str | None]:
     return out
 
 
-def evaluate_rules(cfg: Config, d: date) -> dict:
-    """Evaluate every rule for D; return case counts by rule and status."""
+def evaluate_rules(cfg: Config, d: date, full: bool | None = None) -> dict:
+    """Evaluate every rule for D; return case counts by rule and status.
+
+    Rules whose inputs did not move since D's predecessor are evaluated only for the
+    subjects the changes touched and carry their other items (``rules/scope.py``);
+    ``full`` (default: the ``SAFETYNET_FULL_EVALUATION`` environment variable) evaluates
+    every rule over everyone. Both give the same items.
+    """
+    if full is None:
+        full = os.environ.get("SAFETYNET_FULL_EVALUATION", "") not in ("", "0")
     engine = get_engine(cfg.warehouse_url)
     migrate(engine)
     with engine.begin() as conn:
+        mark = current_mark(conn)  # first: whatever commits after it is new to D's successor
         if conn.dialect.name == "postgresql":
             conn.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))  # hash joins in memory, not on disk
             conn.execute(text("SET LOCAL jit = off"))  # compiling cost ~0.6 s a query and saved nothing
@@ -158,18 +172,86 @@ def evaluate_rules(cfg: Config, d: date) -> dict:
         params.update(snapshots_in_force(conn, d))
         ids = snapshot_ids(conn, d)
         snapshots = {r.code: rule_snapshot(ids, r.sources) for r in EVERY_RULE}
-        build_coverage(conn, params)
         rules = evaluable(cfg)
-        found = {c.table.name: [_run_rule(conn, rule, params, townships, snapshots[rule.code])
-                                for rule in rules if rule in c.rules] for c in CATALOGS}
-        drop_coverage(conn)
+        signed = signatures(rules, params)
         previous = link(conn, d)
-        lives = {c.table.name: _case_life(conn, c, d, _frame(found[c.table.name]), snapshots, previous,
-                                          {r.code for r in rules}) for c in CATALOGS}
+        create = private_schema(conn)
+        chosen = Plan({r.code for r in rules}) if full else plan(
+            conn, create, d, previous, rules, signed, int(cfg.rules["breadwinner_window_days"]))
+        found = _find(conn, create, chosen, rules, params, townships, snapshots)
+        drop_coverage(conn)
+        carried = carry(conn, chosen, previous, snapshots)
+        _record(conn, d, mark, signed)
+        lives = {c.table.name: _case_life(conn, c, d, _frame(found[c.table.name] + carried[c.table.name]),
+                                          snapshots, previous, {r.code for r in rules}) for c in CATALOGS}
     cases, warnings = lives[CASES.table.name], lives[WARNING_CATALOG.table.name]
     return {"report_date": d.isoformat(), "cases": len(cases), "by_rule_status": _counts(cases),
             "warnings": len(warnings), "warnings_by_code_status": _counts(warnings),
-            "not_evaluated": not_evaluated(cfg), "warnings_not_evaluated": not_evaluated(cfg, WARNINGS)}
+            "not_evaluated": not_evaluated(cfg), "warnings_not_evaluated": not_evaluated(cfg, WARNINGS),
+            "evaluated_in_full": sorted(chosen.full), "evaluated_for_changes": sorted(chosen.scoped),
+            "subjects_in_scope": {k: len(v) for k, v in chosen.scope.items()}}
+
+
+def _find(conn: Connection, create: str, chosen: Plan, rules: list[Rule], params: dict,
+          townships: dict[str, str], snapshots: dict[str, str]) -> dict[str, list[pd.DataFrame]]:
+    """Each catalog's items found on D: every item of the rules run in full, the items in scope
+    of the scoped ones (run over coverage restricted to the scope where the warehouse allows)."""
+    found: dict[str, list[pd.DataFrame]] = {c.table.name: [] for c in CATALOGS}
+    if chosen.full:
+        build_coverage(conn, create, params)
+        _run(conn, [r for r in rules if r.code in chosen.full], params, townships, snapshots, found)
+    if chosen.scoped:
+        if not chosen.full:
+            build_coverage(conn, create, params, scoped=True)
+        elif create.startswith("CREATE UNLOGGED"):  # a second private schema, first on the path
+            build_coverage(conn, private_schema(conn), params, BASE, scoped=True)
+        scoped = [r for r in rules if r.code in chosen.scoped]
+        mine: dict[str, list[pd.DataFrame]] = {c.table.name: [] for c in CATALOGS}
+        _run(conn, scoped, params, townships, snapshots, mine)
+        by_code = {r.code: r for r in scoped}
+        for name, frames in mine.items():
+            found[name] += [f[_in_scope(chosen, by_code, f)] for f in frames]
+    return found
+
+
+def _run(conn: Connection, rules: list[Rule], params: dict, townships: dict[str, str],
+         snapshots: dict[str, str], into: dict[str, list[pd.DataFrame]]) -> None:
+    for catalog in CATALOGS:
+        into[catalog.table.name] += [_run_rule(conn, r, params, townships, snapshots[r.code])
+                                     for r in rules if r in catalog.rules]
+
+
+def carry(conn: Connection, chosen: Plan, previous: date | None,
+          snapshots: dict[str, str]) -> dict[str, list[pd.DataFrame]]:
+    """The scoped rules' items live on D's predecessor whose subjects are out of scope, as they were
+    (with D's source snapshots)."""
+    out: dict[str, list[pd.DataFrame]] = {c.table.name: [] for c in CATALOGS}
+    if not chosen.scoped:
+        return out
+    for catalog in CATALOGS:
+        by_code = {r.code: r for r in catalog.rules if r.code in chosen.scoped}
+        prev = _live_on(conn, catalog.table, previous)
+        prev = prev[prev["rule_code"].isin(list(by_code))]
+        prev = prev.astype(object).where(prev.notna(), None)
+        kept = prev[~_in_scope(chosen, by_code, prev)]
+        kept = kept[[c for c in CASE_COLUMNS if c not in ("status", "first_seen")]].copy()
+        kept["source_snapshot"] = kept["rule_code"].map(snapshots)
+        out[catalog.table.name].append(kept)
+    return out
+
+
+def _in_scope(chosen: Plan, rules: dict[str, Rule], items: pd.DataFrame) -> np.ndarray:
+    """Which of ``items`` (of scoped rules) are evaluated afresh on D."""
+    keys = zip(items["rule_code"], items["case_key"], items["household_id"], strict=True)
+    return np.array([chosen.in_scope(rules[c], k, h) for c, k, h in keys], dtype=bool)
+
+
+def _record(conn: Connection, d: date, mark: str, signed: dict[str, str]) -> None:
+    """Keep what D's evaluation saw, for the evaluation of D's successor."""
+    conn.execute(delete(meta_evaluation).where(meta_evaluation.c.report_date == d))
+    conn.execute(insert(meta_evaluation).values(
+        report_date=d, mark=mark, signatures=json.dumps(signed, sort_keys=True),
+        evaluated_at=datetime.now(UTC).replace(tzinfo=None)))
 
 
 def _frame(found: list[pd.DataFrame]) -> pd.DataFrame:

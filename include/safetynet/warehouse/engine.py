@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 
+from safetynet.warehouse.changes import install_triggers
 from safetynet.warehouse.schema import RETIRED_INDEXES, metadata
 from safetynet.warehouse.water_keys import rebuild_water_keys
 
@@ -97,4 +98,5 @@ def _migrate_in(conn: Connection) -> list[str]:
         conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
     if "int_water_key" not in existing and "core_utility_reading" in existing:
         rebuild_water_keys(conn)  # a warehouse from before the table: fill it once
+    install_triggers(conn)  # the change log (warehouse/changes.py); not reported: no table or column
     return sorted(set(metadata.tables) - existing) + changes

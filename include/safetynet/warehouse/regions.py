@@ -37,10 +37,15 @@ def read_regions(path: Path) -> pd.DataFrame:
 
 
 def load_regions(conn: Connection, path: Path) -> dict[str, str]:
-    """Replace ``ref_region`` from the file; return region code → township code."""
-    frame = read_regions(path)
-    conn.execute(delete(ref_region))
-    insert_frame(conn, ref_region, frame.replace({"": None}))
+    """Replace ``ref_region`` from the file when it differs; return region code → township code."""
+    frame = read_regions(path).replace({"": None})
+    columns = [c.name for c in ref_region.columns]
+    held = sorted(tuple(r) for r in conn.execute(select(*ref_region.columns)))
+    wanted = sorted(tuple(None if pd.isna(v) else v for v in r)
+                    for r in frame[columns].itertuples(index=False, name=None))
+    if held != wanted:  # rewritten only when the file changed: a rewrite re-evaluates every rule
+        conn.execute(delete(ref_region))
+        insert_frame(conn, ref_region, frame)
     return {c: t for c, t in zip(frame["code"], frame["township_code"], strict=True) if t}
 
 

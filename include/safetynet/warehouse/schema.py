@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     DDL,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -181,6 +182,16 @@ int_water_key = Table(  # see warehouse/water_keys.py: rebuilt in every water lo
     Index("ix_int_water_key_kind_key", "kind", "key"),
 )
 
+int_change_log = Table(  # what every write to a table the rules read touched (warehouse/changes.py)
+    "int_change_log", metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("xid", BigInteger),  # PostgreSQL: the writing transaction, for snapshot visibility
+    Column("kind", String(16), nullable=False),  # household | id | allowance | entity | address | all
+    Column("key", Text, nullable=False),  # the anchor's value; for 'all' the table's name
+    Index("ix_int_change_log_xid", "xid"),
+    sqlite_autoincrement=True,
+)
+
 stg_batch_key = Table(  # keys of the batch being upserted; filled and emptied in one transaction
     "stg_batch_key", metadata, Column("row_key", Text, index=True),
 )
@@ -244,6 +255,13 @@ meta_report_chain = Table(  # each report date's predecessor, fixed when it was 
     "meta_report_chain", metadata,
     Column("report_date", Date, primary_key=True), Column("previous_date", Date),
     Column("recorded_at", DateTime),
+)
+meta_evaluation = Table(  # what each report date's evaluation saw, for the next one (rules/scope.py)
+    "meta_evaluation", metadata,
+    Column("report_date", Date, primary_key=True),
+    Column("mark", Text),  # the change log as of the evaluation: a PostgreSQL snapshot or a sequence number
+    Column("signatures", Text),  # JSON: rule code -> what its result depends on besides the data
+    Column("evaluated_at", DateTime),
 )
 meta_source_state = Table(
     "meta_source_state", metadata,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import inspect, text
 
-from safetynet.rules.coverage import COVERAGE_SQL, build_coverage, drop_coverage
+from safetynet.rules.coverage import COVERAGE_SQL, build_coverage, drop_coverage, private_schema
 from safetynet.rules.engine import rule_params, silent_months
 from safetynet.warehouse.engine import get_engine
 from tests.unit.rules.conftest import D, Warehouse, pid
@@ -38,7 +38,7 @@ def test_coverage_is_visible_in_its_transaction_only(wh: Warehouse) -> None:
     wh.household("H1", A)
     engine = get_engine(wh.cfg.warehouse_url)
     with engine.begin() as conn:
-        build_coverage(conn, _params(wh))
+        build_coverage(conn, private_schema(conn), _params(wh))
         assert conn.execute(text("SELECT household_id FROM tmp_active_member")).scalars().all() == ["H1"]
         if conn.dialect.name == "postgresql":
             with engine.connect() as other:

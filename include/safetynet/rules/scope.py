@@ -1,0 +1,170 @@
+"""Which rules an evaluation must run over everyone, and which only over what changed.
+
+A rule's result for one subject — a person (ID number), a household, or an
+allowance record — depends on that subject's rows, on D, and on the parameters
+the rule reads. Between D's predecessor P and D, a rule is evaluated in full when
+its *signature* changed (its version, its query, a parameter other than D: a
+utility window that moved, a snapshot now in force, a threshold) or a table it
+reads was written whole (``warehouse/changes.py``). Otherwise it is *scoped*: its
+items for the subjects in scope are evaluated afresh and its other items are
+carried from P as they were.
+
+The scope is every subject a change since P's evaluation touched, plus every
+subject with a date that D's passing can flip: a date column, or a date shifted
+by the breadwinner window, between P's eve and D's morrow, and a birthday (ages)
+in that span. It is then closed over the links between subjects — a household's
+members, an allowance's holder, a market entity's people, a cadre's declared
+relatives — so that every subject in scope brings all its rows
+(docs/over-time.md, "Incremental evaluation"). A full evaluation on demand
+(``full=True``, or ``SAFETYNET_FULL_EVALUATION=1``) gives the same items; a test
+checks that on every day of a timeline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import Connection, Date, Table, bindparam, text
+
+from safetynet.rules.coverage import COVERAGE_SQL
+from safetynet.rules.registry import Rule
+from safetynet.warehouse.changes import anchors, changed_tables, since, watched
+from safetynet.warehouse.schema import meta_evaluation
+
+DAY_PARAMS = frozenset({"d", "elderly_cutoff", "breadwinner_from"})
+"""Parameters that move with D every day: the date edges below stand for them in the scope."""
+SUBJECTS = ("id", "household", "allowance")
+UNLINKED = ("core_utility_reading",)
+"""Tables not followed between subjects: the rules link readings to households themselves, and a
+change to the readings re-evaluates every rule that reads them."""
+LARGEST_SHARE, SMALL = 0.3, 1000
+"""A scope over more households than this share of the active ones (and more than ``SMALL``) is
+evaluated in full: cheaper than restricting everything to almost everyone."""
+AGED = ("core_member", "core_allowance", "core_cremation")
+"""Tables whose birth dates give ages (birthdays flip them)."""
+
+
+def reads(rule: Rule) -> tuple[set[str], set[str], str]:
+    """The tables, parameters and SQL a rule reads, through the coverage tables it uses."""
+    texts, pending, seen = [rule.query], [rule.query], set()
+    while pending:
+        for name in re.findall(r"\btmp_\w+", pending.pop()):
+            if name in COVERAGE_SQL and name not in seen:
+                seen.add(name)
+                texts.append(COVERAGE_SQL[name])
+                pending.append(COVERAGE_SQL[name])
+    sql = "\n".join(texts)
+    tables = set(re.findall(r"\b(?:core|ref|int)_\w+", sql)) | {"ref_region"}  # townships: every case
+    return tables, set(re.findall(r"(?<![:\w]):(\w+)", sql)), sql
+
+
+def signatures(rules: list[Rule], params: dict) -> dict[str, str]:
+    """Each rule's signature on D: a digest of its version, SQL and non-daily parameters."""
+    out = {}
+    for rule in rules:
+        _, used, sql = reads(rule)
+        body = {"version": rule.version, "sql": sql,
+                "params": {p: params.get(p) for p in sorted(used - DAY_PARAMS)}}
+        out[rule.code] = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+    return out
+
+
+@dataclass
+class Plan:
+    """D's evaluation: the rules run in full, the rules run over the scope, and the scope."""
+
+    full: set[str]
+    scoped: set[str] = field(default_factory=set)
+    scope: dict[str, set[str]] = field(default_factory=dict)  # subject kind -> keys
+
+    def in_scope(self, rule: Rule, case_key: str, household_id: object) -> bool:
+        """Whether a scoped rule's item is one of those evaluated afresh on D."""
+        part = case_key.split(":")[1]
+        if rule.subject == "person":
+            return part in self.scope["id"]
+        if rule.subject == "household" or household_id is not None:
+            return str(household_id if rule.subject == "record" else part) in self.scope["household"]
+        return part in self.scope["allowance"]  # an allowance's record
+
+
+def plan(conn: Connection, create: str, d: date, previous: date | None, rules: list[Rule],
+         signed: dict[str, str], window_days: int) -> Plan:
+    """Decide D's evaluation against P's record (everything in full without one)."""
+    everything = Plan({r.code for r in rules})
+    if previous is None or not 0 < (d - previous).days < 366:
+        return everything
+    row = conn.execute(meta_evaluation.select().where(meta_evaluation.c.report_date == previous)).first()
+    if row is None or not row.mark:
+        return everything
+    before, whole = json.loads(row.signatures or "{}"), changed_tables(conn, row.mark)
+    full = {r.code for r in rules if before.get(r.code) != signed[r.code] or reads(r)[0] & whole}
+    if full == everything.full:
+        return everything
+    read = set().union(*(reads(r)[0] for r in rules if r.code not in full))
+    scope = _scope(conn, create, row.mark, previous, d, window_days, read)
+    active = conn.execute(text("SELECT COUNT(*) FROM core_household WHERE status = 'ACTIVE'")).scalar() or 0
+    if len(scope["household"]) > max(SMALL, LARGEST_SHARE * active):
+        return everything
+    return Plan(full, {r.code for r in rules} - full, scope)
+
+
+def _scope(conn: Connection, create: str, mark: str, previous: date, d: date, window_days: int,
+           read: set[str]) -> dict[str, set[str]]:
+    """Build ``tmp_scope`` (kind, key) for the scoped rules and return it as sets."""
+    where, params = since(mark)
+    conn.execute(text(f"{create.format(name='tmp_scope_seed')} AS SELECT DISTINCT kind, key "
+                      f"FROM int_change_log WHERE kind <> 'all' AND {where}"), params)
+    lo, hi = previous - timedelta(days=1), d + timedelta(days=1)
+    shifted = (lo - timedelta(days=window_days), hi - timedelta(days=window_days))
+    birthdays = sorted({(lo + timedelta(days=i)).strftime("%m-%d") for i in range((hi - lo).days + 1)})
+    bounds = {"lo": lo.isoformat(), "hi": hi.isoformat(), "slo": shifted[0].isoformat(),
+              "shi": shifted[1].isoformat()}
+    for table in watched():
+        if table.name in read:
+            _edges(conn, table, bounds, birthdays)
+    conn.execute(text(f"{create.format(name='tmp_scope')} AS SELECT kind, key FROM tmp_scope_seed"))
+    _follow(conn, ("household", "allowance", "entity", "id"), ("id",), "tmp_scope_seed")
+    _follow(conn, ("id", "address"), ("household", "allowance"), "tmp_scope")
+    conn.execute(text("CREATE INDEX ix_tmp_scope ON tmp_scope (kind, key)"))
+    conn.execute(text("ANALYZE tmp_scope"))
+    out: dict[str, set[str]] = {k: set() for k in SUBJECTS}
+    for kind, key in conn.execute(text("SELECT DISTINCT kind, key FROM tmp_scope WHERE kind IN :subjects")
+                                  .bindparams(bindparam("subjects", expanding=True)), {"subjects": SUBJECTS}):
+        out[kind].add(key)
+    return out
+
+
+def _edges(conn: Connection, table: Table, bounds: dict, birthdays: list[str]) -> None:
+    """Seed the anchors of ``table``'s rows with a date D's passing can flip."""
+    dates = [c.name for c in table.columns if isinstance(c.type, Date)]
+    anchored = anchors(table)
+    if not dates or not anchored:
+        return
+    flips = [f"{c} BETWEEN :lo AND :hi OR {c} BETWEEN :slo AND :shi" for c in dates]
+    if table.name in AGED:
+        flips += [f"SUBSTR(CAST({c} AS TEXT), 6, 5) IN ({', '.join(repr(b) for b in birthdays)})"
+                  for c in dates if c.endswith("_birth")]
+    union = " UNION ALL ".join(f"SELECT '{k}', CAST({c} AS TEXT) FROM e WHERE {c} IS NOT NULL"
+                               for c, k in anchored.items())
+    conn.execute(text(f"INSERT INTO tmp_scope_seed (kind, key) WITH e AS MATERIALIZED ("
+                      f"SELECT {', '.join(anchored)} FROM {table.name} WHERE {' OR '.join(flips)}) {union}"),
+                 bounds)
+
+
+def _follow(conn: Connection, sources: tuple[str, ...], targets: tuple[str, ...], frm: str) -> None:
+    """Add to ``tmp_scope`` the ``targets`` anchors of rows holding a ``sources`` anchor in ``frm``."""
+    for table in watched():
+        anchored = anchors(table)
+        if table.name in UNLINKED or len(anchored) < 2:
+            continue
+        for src, src_kind in anchored.items():
+            for dst, dst_kind in anchored.items():
+                if src != dst and src_kind in sources and dst_kind in targets:
+                    conn.execute(text(
+                        f"INSERT INTO tmp_scope (kind, key) SELECT DISTINCT '{dst_kind}', "
+                        f"CAST(t.{dst} AS TEXT) FROM {table.name} t JOIN {frm} s ON s.kind = '{src_kind}' "
+                        f"AND s.key = CAST(t.{src} AS TEXT) WHERE t.{dst} IS NOT NULL"))
