@@ -149,8 +149,8 @@ def build_coverage(conn: Connection, create: str, params: dict, names: tuple[str
     """
     for name in names:
         select_sql = COVERAGE_SQL[name]
-        if name == "tmp_silent_link" and set(params.get("silent_months") or ()) <= \
-                set(params.get("electricity_months") or ()):
+        if name == "tmp_silent_link" and "tmp_utility_link" in names and \
+                set(params.get("silent_months") or ()) <= set(params.get("electricity_months") or ()):
             select_sql = IN_WINDOW  # linked already: no second pass over the readings
         if scoped and name in SCOPED:
             column, kind = SCOPED[name]

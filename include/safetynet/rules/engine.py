@@ -34,7 +34,7 @@ from safetynet.rules.chain import link
 from safetynet.rules.coverage import BASE, build_coverage, drop_coverage, private_schema, sql
 from safetynet.rules.decisions import current_decisions, evidence_sha
 from safetynet.rules.registry import Row, Rule
-from safetynet.rules.scope import Plan, plan, signatures
+from safetynet.rules.scope import Plan, coverage_of, plan, signatures
 from safetynet.rules.snapshots import rule_snapshot, snapshot_ids
 from safetynet.sources.declarations import SOURCES, of_cadence
 from safetynet.warehouse.bulk import insert_frame
@@ -197,15 +197,23 @@ def _find(conn: Connection, create: str, chosen: Plan, rules: list[Rule], params
     """Each catalog's items found on D: every item of the rules run in full, the items in scope
     of the scoped ones (run over coverage restricted to the scope where the warehouse allows)."""
     found: dict[str, list[pd.DataFrame]] = {c.table.name: [] for c in CATALOGS}
+    built: tuple[str, ...] = ()
     if chosen.full:
-        build_coverage(conn, create, params)
-        _run(conn, [r for r in rules if r.code in chosen.full], params, townships, snapshots, found)
+        in_full = [r for r in rules if r.code in chosen.full]
+        built = coverage_of(in_full)
+        build_coverage(conn, create, params, built)  # only what they read
+        _run(conn, in_full, params, townships, snapshots, found)
     if chosen.scoped:
-        if not chosen.full:
-            build_coverage(conn, create, params, scoped=True)
-        elif create.startswith("CREATE UNLOGGED"):  # a second private schema, first on the path
-            build_coverage(conn, private_schema(conn), params, BASE, scoped=True)
         scoped = [r for r in rules if r.code in chosen.scoped]
+        wanted = coverage_of(scoped)
+        if not chosen.full:
+            build_coverage(conn, create, params, wanted, scoped=True)
+        elif create.startswith("CREATE UNLOGGED"):  # a second private schema, first on the path:
+            # the restricted base tables, and what the full rules did not build, from them
+            build_coverage(conn, private_schema(conn), params,
+                           tuple(n for n in wanted if n in BASE or n not in built), scoped=True)
+        else:  # temporary tables have one namespace: what the full rules did not build, for everyone
+            build_coverage(conn, create, params, tuple(n for n in wanted if n not in built))
         mine: dict[str, list[pd.DataFrame]] = {c.table.name: [] for c in CATALOGS}
         _run(conn, scoped, params, townships, snapshots, mine)
         by_code = {r.code: r for r in scoped}

@@ -48,16 +48,20 @@ AGED = ("core_member", "core_allowance", "core_cremation")
 """Tables whose birth dates give ages (birthdays flip them)."""
 
 
-def reads(rule: Rule) -> tuple[set[str], set[str], str]:
-    """The tables, parameters and SQL a rule reads, through the coverage tables it uses."""
-    texts, pending, seen = [rule.query], [rule.query], set()
+def coverage_of(rules: list[Rule]) -> tuple[str, ...]:
+    """The coverage tables the rules read, directly or through other coverage tables, in build order."""
+    pending, seen = [r.query for r in rules], set()
     while pending:
         for name in re.findall(r"\btmp_\w+", pending.pop()):
             if name in COVERAGE_SQL and name not in seen:
                 seen.add(name)
-                texts.append(COVERAGE_SQL[name])
                 pending.append(COVERAGE_SQL[name])
-    sql = "\n".join(texts)
+    return tuple(n for n in COVERAGE_SQL if n in seen)
+
+
+def reads(rule: Rule) -> tuple[set[str], set[str], str]:
+    """The tables, parameters and SQL a rule reads, through the coverage tables it uses."""
+    sql = "\n".join([rule.query, *(COVERAGE_SQL[n] for n in coverage_of([rule]))])
     tables = set(re.findall(r"\b(?:core|ref|int)_\w+", sql)) | {"ref_region"}  # townships: every case
     return tables, set(re.findall(r"(?<![:\w]):(\w+)", sql)), sql
 
