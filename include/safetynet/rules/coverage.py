@@ -94,8 +94,10 @@ COVERAGE_SQL = {
         WHERE k.kind = 'address' AND k.first_month <= :month""",
 }
 IN_WINDOW = """
-        SELECT * FROM tmp_utility_link WHERE source = 'electricity' AND month IN :silent_months"""
-"""``tmp_silent_link`` when both of H03's months are in the electricity window (the usual case)."""
+        SELECT household_id, month, amount FROM tmp_household_month
+        WHERE source = 'electricity' AND month IN :silent_months"""
+"""``tmp_silent_household_month`` when both of H03's months are in the electricity window (the usual
+case): summed already, so ``tmp_silent_link`` is not built at all."""
 EXPANDING = ("electricity_months", "water_months", "silent_months", "non_residential", "exempt_plate_kinds")
 
 
@@ -147,11 +149,14 @@ def build_coverage(conn: Connection, create: str, params: dict, names: tuple[str
     stuck for minutes), and SQLite only sees statistics its connection loaded.
     On PostgreSQL call it inside a transaction and ``drop_coverage`` before the commit.
     """
+    in_window = "tmp_household_month" in names and \
+        set(params.get("silent_months") or ()) <= set(params.get("electricity_months") or ())
     for name in names:
         select_sql = COVERAGE_SQL[name]
-        if name == "tmp_silent_link" and "tmp_utility_link" in names and \
-                set(params.get("silent_months") or ()) <= set(params.get("electricity_months") or ()):
-            select_sql = IN_WINDOW  # linked already: no second pass over the readings
+        if in_window and name == "tmp_silent_link":
+            continue  # no second pass over the readings
+        if in_window and name == "tmp_silent_household_month":
+            select_sql = IN_WINDOW
         if scoped and name in SCOPED:
             column, kind = SCOPED[name]
             select_sql = (f"SELECT * FROM ({select_sql}) c WHERE c.{column} IN "

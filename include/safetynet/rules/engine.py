@@ -180,10 +180,12 @@ def evaluate_rules(cfg: Config, d: date, full: bool | None = None) -> dict:
             conn, create, d, previous, rules, signed, int(cfg.rules["breadwinner_window_days"]))
         found = _find(conn, create, chosen, rules, params, townships, snapshots)
         drop_coverage(conn)
-        carried = carry(conn, chosen, previous, snapshots)
+        live = {c.table.name: _live_on(conn, c.table, previous) for c in CATALOGS}  # on the predecessor
+        carried = carry(chosen, live, snapshots)
         _record(conn, d, mark, signed)
         lives = {c.table.name: _case_life(conn, c, d, _frame(found[c.table.name] + carried[c.table.name]),
-                                          snapshots, previous, {r.code for r in rules}) for c in CATALOGS}
+                                          snapshots, live[c.table.name], {r.code for r in rules})
+                 for c in CATALOGS}
     cases, warnings = lives[CASES.table.name], lives[WARNING_CATALOG.table.name]
     return {"report_date": d.isoformat(), "cases": len(cases), "by_rule_status": _counts(cases),
             "warnings": len(warnings), "warnings_by_code_status": _counts(warnings),
@@ -229,7 +231,7 @@ def _run(conn: Connection, rules: list[Rule], params: dict, townships: dict[str,
                                      for r in rules if r in catalog.rules]
 
 
-def carry(conn: Connection, chosen: Plan, previous: date | None,
+def carry(chosen: Plan, live: dict[str, pd.DataFrame],
           snapshots: dict[str, str]) -> dict[str, list[pd.DataFrame]]:
     """The scoped rules' items live on D's predecessor whose subjects are out of scope, as they were
     (with D's source snapshots)."""
@@ -238,7 +240,7 @@ def carry(conn: Connection, chosen: Plan, previous: date | None,
         return out
     for catalog in CATALOGS:
         by_code = {r.code: r for r in catalog.rules if r.code in chosen.scoped}
-        prev = _live_on(conn, catalog.table, previous)
+        prev = live[catalog.table.name]
         prev = prev[prev["rule_code"].isin(list(by_code))]
         prev = prev.astype(object).where(prev.notna(), None)
         kept = prev[~_in_scope(chosen, by_code, prev)]
@@ -356,7 +358,7 @@ def _plain(v: Any) -> Any:
 
 
 def _case_life(conn: Connection, catalog: Catalog, d: date, today: pd.DataFrame, snapshots: dict[str, str],
-               previous: date | None, evaluated: set[str]) -> pd.DataFrame:
+               live: pd.DataFrame, evaluated: set[str]) -> pd.DataFrame:
     """Write D's cases as NEW/OPEN against D's predecessor, plus RESOLVED for those that stopped.
 
     A case live on the predecessor keeps its ``first_seen`` and is OPEN; any other
@@ -366,7 +368,7 @@ def _case_life(conn: Connection, catalog: Catalog, d: date, today: pd.DataFrame,
     """
     table = catalog.table
     conn.execute(delete(table).where(table.c.report_date == d))
-    prev = _live_on(conn, table, previous)
+    prev = live
     first = dict(zip(prev["case_key"], prev["first_seen"], strict=True))
     today = today.copy()
     today["first_seen"] = [first.get(k, d.isoformat()) for k in today["case_key"]]

@@ -38,9 +38,10 @@ from safetynet.warehouse.schema import meta_evaluation
 DAY_PARAMS = frozenset({"d", "elderly_cutoff", "breadwinner_from"})
 """Parameters that move with D every day: the date edges below stand for them in the scope."""
 SUBJECTS = ("id", "household", "allowance")
-UNLINKED = ("core_utility_reading",)
-"""Tables not followed between subjects: the rules link readings to households themselves, and a
-change to the readings re-evaluates every rule that reads them."""
+UNLINKED = ("core_utility_reading", "int_water_key")
+"""Tables neither followed between subjects nor searched for dates: their rows reach an item only
+through a member's ID number (whose birth date, read from the number, is the member's: an edge
+there) or a household's address, and a change to them re-evaluates every rule that reads them."""
 LARGEST_SHARE, SMALL = 0.3, 1000
 """A scope over more households than this share of the active ones (and more than ``SMALL``) is
 evaluated in full: cheaper than restricting everything to almost everyone."""
@@ -64,6 +65,20 @@ def reads(rule: Rule) -> tuple[set[str], set[str], str]:
     sql = "\n".join([rule.query, *(COVERAGE_SQL[n] for n in coverage_of([rule]))])
     tables = set(re.findall(r"\b(?:core|ref|int)_\w+", sql)) | {"ref_region"}  # townships: every case
     return tables, set(re.findall(r"(?<![:\w]):(\w+)", sql)), sql
+
+
+def day_columns(rules: list[Rule]) -> dict[str, set[str]]:
+    """The columns the rules compare with D or a date D moves, each with those parameters: every
+    name on a line of their SQL that holds a daily parameter. Such a comparison is written on one
+    line (a test checks the catalog); a name caught by mistake only widens the scope."""
+    day = re.compile(r"(?<![:\w]):(" + "|".join(sorted(DAY_PARAMS)) + r")\b")
+    out: dict[str, set[str]] = {}
+    for rule in rules:
+        for line in reads(rule)[2].splitlines():
+            if found := set(day.findall(line)):
+                for name in re.findall(r"\w+", line):
+                    out.setdefault(name, set()).update(found)
+    return out
 
 
 def signatures(rules: list[Rule], params: dict) -> dict[str, str]:
@@ -108,17 +123,21 @@ def plan(conn: Connection, create: str, d: date, previous: date | None, rules: l
     full = {r.code for r in rules if before.get(r.code) != signed[r.code] or reads(r)[0] & whole}
     if full == everything.full:
         return everything
-    read = set().union(*(reads(r)[0] for r in rules if r.code not in full))
-    scope = _scope(conn, create, row.mark, previous, d, window_days, read)
+    scoped = [r for r in rules if r.code not in full]
+    read = set().union(*(reads(r)[0] for r in scoped))
+    scope = _scope(conn, create, row.mark, (previous, d, window_days), read, day_columns(scoped))
     active = conn.execute(text("SELECT COUNT(*) FROM core_household WHERE status = 'ACTIVE'")).scalar() or 0
     if len(scope["household"]) > max(SMALL, LARGEST_SHARE * active):
         return everything
     return Plan(full, {r.code for r in rules} - full, scope)
 
 
-def _scope(conn: Connection, create: str, mark: str, previous: date, d: date, window_days: int,
-           read: set[str]) -> dict[str, set[str]]:
-    """Build ``tmp_scope`` (kind, key) for the scoped rules and return it as sets."""
+def _scope(conn: Connection, create: str, mark: str, span: tuple[date, date, int], read: set[str],
+           compared: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Build ``tmp_scope`` (kind, key) for the scoped rules and return it as sets: ``span`` is
+    (P, D, the breadwinner window in days), ``read`` the tables they read, ``compared`` the columns
+    they compare with D."""
+    previous, d, window_days = span
     where, params = since(mark)
     conn.execute(text(f"{create.format(name='tmp_scope_seed')} AS SELECT DISTINCT kind, key "
                       f"FROM int_change_log WHERE kind <> 'all' AND {where}"), params)
@@ -128,8 +147,9 @@ def _scope(conn: Connection, create: str, mark: str, previous: date, d: date, wi
     bounds = {"lo": lo.isoformat(), "hi": hi.isoformat(), "slo": shifted[0].isoformat(),
               "shi": shifted[1].isoformat()}
     for table in watched():
-        if table.name in read:
-            _edges(conn, table, bounds, birthdays)
+        if table.name in read and table.name not in UNLINKED:
+            _edges(conn, table, {c.name: compared[c.name] for c in table.columns
+                                 if isinstance(c.type, Date) and c.name in compared}, bounds, birthdays)
     conn.execute(text(f"{create.format(name='tmp_scope')} AS SELECT kind, key FROM tmp_scope_seed"))
     _follow(conn, ("household", "allowance", "entity", "id"), ("id",), "tmp_scope_seed")
     _follow(conn, ("id", "address"), ("household", "allowance"), "tmp_scope")
@@ -142,16 +162,19 @@ def _scope(conn: Connection, create: str, mark: str, previous: date, d: date, wi
     return out
 
 
-def _edges(conn: Connection, table: Table, bounds: dict, birthdays: list[str]) -> None:
-    """Seed the anchors of ``table``'s rows with a date D's passing can flip."""
-    dates = [c.name for c in table.columns if isinstance(c.type, Date)]
+def _edges(conn: Connection, table: Table, dates: dict[str, set[str]], bounds: dict,
+           birthdays: list[str]) -> None:
+    """Seed the anchors of ``table``'s rows whose ``dates`` (with the daily parameters they are
+    compared with) D's passing can flip: within the span; shifted by the breadwinner window; a
+    birthday within the span for an age."""
     anchored = anchors(table)
     if not dates or not anchored:
         return
-    flips = [f"{c} BETWEEN :lo AND :hi OR {c} BETWEEN :slo AND :shi" for c in dates]
-    if table.name in AGED:
-        flips += [f"SUBSTR(CAST({c} AS TEXT), 6, 5) IN ({', '.join(repr(b) for b in birthdays)})"
-                  for c in dates if c.endswith("_birth")]
+    flips = [f"{c} BETWEEN :lo AND :hi" for c in dates]
+    flips += [f"{c} BETWEEN :slo AND :shi" for c, used in dates.items() if "breadwinner_from" in used]
+    flips += [f"SUBSTR(CAST({c} AS TEXT), 6, 5) IN ({', '.join(repr(b) for b in birthdays)})"
+              for c, used in dates.items()
+              if "elderly_cutoff" in used or (table.name in AGED and c.endswith("_birth"))]
     union = " UNION ALL ".join(f"SELECT '{k}', CAST({c} AS TEXT) FROM e WHERE {c} IS NOT NULL"
                                for c, k in anchored.items())
     conn.execute(text(f"INSERT INTO tmp_scope_seed (kind, key) WITH e AS MATERIALIZED ("
