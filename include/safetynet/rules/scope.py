@@ -27,12 +27,14 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 
 from sqlalchemy import Connection, Date, Table, bindparam, text
 
+from safetynet import __version__
 from safetynet.rules.coverage import COVERAGE_SQL
 from safetynet.rules.registry import Rule
-from safetynet.warehouse.changes import anchors, changed_tables, since, watched
+from safetynet.warehouse.changes import anchors, changed_tables, since, usable, watched
 from safetynet.warehouse.schema import meta_evaluation
 
 DAY_PARAMS = frozenset({"d", "elderly_cutoff", "breadwinner_from"})
@@ -81,12 +83,21 @@ def day_columns(rules: list[Rule]) -> dict[str, set[str]]:
     return out
 
 
+def _code() -> str:
+    """A digest of the rules' code (evidence and summaries are Python): any change, any upgrade,
+    evaluates every rule in full once."""
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def signatures(rules: list[Rule], params: dict) -> dict[str, str]:
-    """Each rule's signature on D: a digest of its version, SQL and non-daily parameters."""
-    out = {}
+    """Each rule's signature on D: a digest of its version, SQL, code and non-daily parameters."""
+    out, code = {}, _code()
     for rule in rules:
         _, used, sql = reads(rule)
-        body = {"version": rule.version, "sql": sql,
+        body = {"version": rule.version, "sql": sql, "code": code,
                 "params": {p: params.get(p) for p in sorted(used - DAY_PARAMS)}}
         out[rule.code] = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
     return out
@@ -117,7 +128,7 @@ def plan(conn: Connection, create: str, d: date, previous: date | None, rules: l
     if previous is None or not 0 < (d - previous).days < 366:
         return everything
     row = conn.execute(meta_evaluation.select().where(meta_evaluation.c.report_date == previous)).first()
-    if row is None or not row.mark:
+    if row is None or not row.mark or not usable(conn, row.mark):
         return everything
     before, whole = json.loads(row.signatures or "{}"), changed_tables(conn, row.mark)
     full = {r.code for r in rules if before.get(r.code) != signed[r.code] or reads(r)[0] & whole}

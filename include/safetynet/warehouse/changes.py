@@ -145,6 +145,17 @@ def since(mark: str) -> tuple[str, dict[str, object]]:
     return "seq > :mark", {"mark": int(mark)}
 
 
+def usable(conn: Connection, mark: str) -> bool:
+    """Whether ``mark`` can be read against this database's log: it is not ahead of it (a
+    warehouse restored into a new PostgreSQL cluster starts transaction IDs afresh, a SQLite log
+    can be replaced), and it is of this dialect."""
+    if conn.dialect.name == "postgresql":
+        return ":" in mark and bool(conn.execute(text(
+            "SELECT CAST(CAST(pg_snapshot_xmax(CAST(:m AS pg_snapshot)) AS TEXT) AS BIGINT) <= "
+            "CAST(CAST(pg_snapshot_xmax(pg_current_snapshot()) AS TEXT) AS BIGINT)"), {"m": mark}).scalar())
+    return mark.isdigit() and int(mark) <= int(current_mark(conn))
+
+
 def changed_tables(conn: Connection, mark: str) -> set[str]:
     """The tables written whole (``all``) since ``mark``."""
     where, params = since(mark)

@@ -80,3 +80,14 @@ def test_a_write_committed_after_the_mark_is_new_though_it_began_before(pg_datab
                 other.execute(text("INSERT INTO core_cremation (row_key, record_id, id_norm) "
                                    "VALUES ('c', 'C1', 'P2')"))
         assert _new(engine, mark) == [("household", "H1"), ("id", "P1"), ("id", "P2")]
+
+
+def test_a_mark_ahead_of_the_log_is_not_usable(engine: Engine) -> None:
+    """A warehouse restored into a new cluster (or a replaced SQLite log): its old marks are ahead."""
+    from safetynet.warehouse.changes import usable
+
+    with engine.connect() as conn:
+        now = current_mark(conn)
+        ahead = "999999999:999999999:" if ":" in now else "999999999"
+        assert usable(conn, now)
+        assert not usable(conn, ahead)
