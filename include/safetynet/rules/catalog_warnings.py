@@ -44,6 +44,7 @@ H01 = Rule(
             FROM core_medical_settlement s
             WHERE s.person_id_problem IS NULL AND s.person_id_birth <= :d
               AND s.settled_on >= :medical_from AND s.settled_on <= :d AND s.self_paid IS NOT NULL
+              /* in scope: id s.person_id_norm */
             GROUP BY s.person_id_norm
             HAVING SUM(s.self_paid) >= :burden_floor
         ), spent AS (
@@ -192,6 +193,7 @@ H04 = Rule(
             JOIN tmp_active_household h ON h.household_id = mem.household_id
             WHERE c.id_problem IS NULL AND c.id_birth <= :d
               AND c.death_date >= :breadwinner_from AND c.death_date < :d
+              /* in scope: household mem.household_id */
               AND {age_sql("c.id_birth", "c.death_date")} BETWEEN 18 AND 59
         ), others AS (
             SELECT o.household_id, o.id_norm, o.relation, {age_sql("o.id_birth", ":d")} AS age

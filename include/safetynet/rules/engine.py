@@ -34,7 +34,7 @@ from safetynet.rules.chain import link
 from safetynet.rules.coverage import BASE, build_coverage, drop_coverage, private_schema, sql
 from safetynet.rules.decisions import current_decisions, evidence_sha
 from safetynet.rules.registry import Row, Rule
-from safetynet.rules.scope import Plan, coverage_of, plan, signatures
+from safetynet.rules.scope import Plan, coverage_of, narrowed, plan, signatures
 from safetynet.rules.snapshots import rule_snapshot, snapshot_ids
 from safetynet.sources.declarations import SOURCES, of_cadence
 from safetynet.warehouse.bulk import insert_frame
@@ -217,7 +217,7 @@ def _find(conn: Connection, create: str, chosen: Plan, rules: list[Rule], params
         else:  # temporary tables have one namespace: what the full rules did not build, for everyone
             build_coverage(conn, create, params, tuple(n for n in wanted if n not in built))
         mine: dict[str, list[pd.DataFrame]] = {c.table.name: [] for c in CATALOGS}
-        _run(conn, scoped, params, townships, snapshots, mine)
+        _run(conn, scoped, params, townships, snapshots, mine, narrow=True)
         by_code = {r.code: r for r in scoped}
         for name, frames in mine.items():
             found[name] += [f[_in_scope(chosen, by_code, f)] for f in frames]
@@ -225,10 +225,11 @@ def _find(conn: Connection, create: str, chosen: Plan, rules: list[Rule], params
 
 
 def _run(conn: Connection, rules: list[Rule], params: dict, townships: dict[str, str],
-         snapshots: dict[str, str], into: dict[str, list[pd.DataFrame]]) -> None:
+         snapshots: dict[str, str], into: dict[str, list[pd.DataFrame]], narrow: bool = False) -> None:
     for catalog in CATALOGS:
-        into[catalog.table.name] += [_run_rule(conn, r, params, townships, snapshots[r.code])
-                                     for r in rules if r in catalog.rules]
+        into[catalog.table.name] += [
+            _run_rule(conn, r, params, townships, snapshots[r.code], narrowed(r.query) if narrow else r.query)
+            for r in rules if r in catalog.rules]
 
 
 def carry(chosen: Plan, live: dict[str, pd.DataFrame],
@@ -293,7 +294,7 @@ def not_evaluated(cfg: Config, rules: tuple[Rule, ...] = RULES) -> dict[str, lis
 
 
 def _run_rule(conn: Connection, rule: Rule, params: dict, townships: dict[str, str],
-              snapshot: str) -> pd.DataFrame:
+              snapshot: str, query: str) -> pd.DataFrame:
     """One rule's cases for D: one row per case key, with its evidence JSON and summary.
 
     The case's household, ID, name and address are those of its first row: the
@@ -302,7 +303,7 @@ def _run_rule(conn: Connection, rule: Rule, params: dict, townships: dict[str, s
     case without a household (allowances only) has no address.
     """
     with stage(f"rule {rule.code}", unit="detail rows") as st:
-        frame = pd.read_sql(sql(rule.query), conn, params=params)
+        frame = pd.read_sql(sql(query), conn, params=params)
         st.advance(len(frame))
         # pandas' sort is stable: rows of a case and household keep the query's order
         frame = frame.sort_values(["case_key", "household_id"], na_position="last")

@@ -51,6 +51,16 @@ AGED = ("core_member", "core_allowance", "core_cremation")
 """Tables whose birth dates give ages (birthdays flip them)."""
 
 
+NARROW = re.compile(r"/\* in scope: (id|household|allowance) ([\w.]+) \*/")
+"""Where a rule's query may be narrowed to the subjects in scope (a comment, so no-op in full)."""
+
+
+def narrowed(query: str) -> str:
+    """``query`` for a scoped evaluation: each ``/* in scope: <kind> <column> */`` becomes a
+    condition that ``<column>`` is a subject of that kind in scope (``tmp_scope``)."""
+    return NARROW.sub(lambda m: f"AND {m[2]} IN (SELECT key FROM tmp_scope WHERE kind = '{m[1]}')", query)
+
+
 def coverage_of(rules: list[Rule]) -> tuple[str, ...]:
     """The coverage tables the rules read, directly or through other coverage tables, in build order."""
     pending, seen = [r.query for r in rules], set()

@@ -99,3 +99,22 @@ def test_a_table_written_whole_re_evaluates_the_rules_that_read_it(wh: Warehouse
     second, _ = _evaluate(wh, D + DAY)
     assert {"R04", "R05"} <= set(second["evaluated_in_full"])
     assert "R08" in second["evaluated_for_changes"]
+
+
+def test_a_narrowed_query_finds_the_person_who_joined_a_household(wh: Warehouse) -> None:
+    """H01's query is narrowed to the persons in scope (``/* in scope: … */``): one who joined a
+    household crosses the beneficiaries' lower line; an unchanged person's warning is carried."""
+    joiner, other = pid("19700101", 5), pid("19700101", 3)
+    wh.household("H1", pid("19600101", 1), address="a1")
+    for number, person, paid in (("S1", joiner, 15000.0), ("S2", other, 26000.0)):
+        wh.add("core_medical_settlement", source="medical", month="2026-03", settlement_no=number,
+               person_id_norm=person, name="某人", visit_kind="住院", settled_on=date(2026, 3, 5),
+               total_cost=paid * 3, fund_paid=paid * 2, self_paid=paid, file_name="YB_202603.csv")
+    wh.cfg = replace(wh.cfg, sources=WARNING_SOURCES)
+    _, items = _evaluate(wh, D)
+    assert _live(items, "H01") == {f"H01:{other}": "NEW"}
+    wh.add("core_member", household_id="H1", id_norm=joiner, name="新成员", relation="子女",
+           joined_on=D, row_key="m-new")
+    second, items = _evaluate(wh, D + DAY)
+    assert "H01" in second["evaluated_for_changes"]
+    assert _live(items, "H01") == {f"H01:{other}": "OPEN", f"H01:{joiner}": "NEW"}
