@@ -4,7 +4,9 @@ For each scale (default 1/4, 1/2 and full): generate the deployment with the
 project's generator (cached under ``bench/work``), run the whole daily pipeline on
 a fresh PostgreSQL database, every task in a process of its own (``bench.stages``:
 wall time and rows/s per stage, peak memory), then an incremental day (a few
-thousand changed civil-affairs rows and one new electricity month). At one scale
+thousand changed civil-affairs rows and one new electricity month) and an ordinary
+day after it (other changed civil-affairs rows, no new month: the rules that read the
+readings are then evaluated for the changes only, too). At one scale
 (``--peer-scale``, default the smallest) it also measures the load ceilings and a
 naive pandas peer on the same data. Each scale's databases are
 dropped afterwards (``--keep-databases`` keeps them). The ceilings are two (``bench.ceiling``):
@@ -84,11 +86,17 @@ def peer_in_child(config: Path, url: str) -> dict:
     return json.loads(proc.stdout)
 
 
+def touch_members(deployment: Path, rows: int, at: str, last: bool = False) -> None:
+    """Give ``rows`` civil-affairs member rows (the first ones, or the ``last``) a new ``updated_at``."""
+    order = "DESC" if last else "ASC"
+    with sqlite3.connect(deployment / "sources" / "civil_affairs.db") as db:
+        db.execute(f"UPDATE sa_member SET updated_at = ? WHERE rowid IN "
+                   f"(SELECT rowid FROM sa_member ORDER BY rowid {order} LIMIT ?)", (at, rows))
+
+
 def incremental_changes(deployment: Path, rows: int) -> dict:
     """Touch ``rows`` civil-affairs rows and deliver one new, complete electricity month."""
-    with sqlite3.connect(deployment / "sources" / "civil_affairs.db") as db:
-        db.execute("UPDATE sa_member SET updated_at = '2026-11-21 07:00:00' WHERE rowid IN "
-                   "(SELECT rowid FROM sa_member ORDER BY rowid LIMIT ?)", (rows,))
+    touch_members(deployment, rows, "2026-11-21 07:00:00")
     drop = deployment / "drop" / "power"
     last = sorted(p for p in drop.glob("DL_*.csv") if p.with_name(p.name + ".ok").exists())[-1]
     month = last.stem[3:]
@@ -131,6 +139,9 @@ def bench_scale(households: int, server: str, peer: bool, keep: bool = False) ->
         out["peer"] = peer_in_child(config, urls[2])
     out["incremental_changes"] = incremental_changes(source, max(1000, households // 100))
     out["incremental"] = timed(config, D + timedelta(1))
+    # the day after: other civil-affairs rows, no new month (most days of a month are like it)
+    touch_members(source, max(1000, households // 100), "2026-11-22 07:00:00", last=True)
+    out["ordinary"] = timed(config, D + timedelta(2))
     for url in urls if not keep else []:
         drop_database(url)
     if keep:
