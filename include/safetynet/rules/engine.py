@@ -6,71 +6,37 @@ RESOLVED on the first report date after it stops holding (rules.md). Inspectors'
 decisions are shown on each case; an EXPLAINED case is kept but marked suppressed,
 so reports leave it out while the decision holds (see ``safetynet.rules.decisions``).
 
-A rule's detail rows are read with pandas once and turned into plain Python
-rows once; per case only plain Python runs (``rule.evidence`` over a list of
-dicts), since per-case pandas operations dominated the stage at city scale.
+Which rules run over everyone and which only over what changed is decided in
+``rules/scope.py``; the items are found in ``rules/incremental.py`` (each rule's
+in ``rules/cases.py``).
 """
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from itertools import groupby
-from operator import itemgetter
-from typing import Any
+from datetime import date, timedelta
 
-import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Table, bindparam, delete, insert, text
+from sqlalchemy import Connection, Table, bindparam, delete, text
 
 from safetynet.config import Config
-from safetynet.dispositions_kinds import CASE_DECISIONS, WARNING_DECISIONS
-from safetynet.progress import stage
+from safetynet.rules.cases import CASE_COLUMNS, CASES, CATALOGS, EVERY_RULE, WARNING_CATALOG, Catalog
 from safetynet.rules.catalog import RULES
 from safetynet.rules.catalog_warnings import WARNINGS
 from safetynet.rules.chain import link
-from safetynet.rules.coverage import BASE, build_coverage, drop_coverage, private_schema, sql
+from safetynet.rules.coverage import drop_coverage, private_schema
 from safetynet.rules.decisions import current_decisions, evidence_sha
-from safetynet.rules.registry import Row, Rule
-from safetynet.rules.scope import Plan, coverage_of, narrowed, plan, signatures
+from safetynet.rules.incremental import carry, find, record
+from safetynet.rules.registry import Rule
+from safetynet.rules.scope import Plan, plan, signatures
 from safetynet.rules.snapshots import rule_snapshot, snapshot_ids
 from safetynet.sources.declarations import SOURCES, of_cadence
 from safetynet.warehouse.bulk import insert_frame
 from safetynet.warehouse.changes import current_mark
 from safetynet.warehouse.engine import get_engine, migrate
 from safetynet.warehouse.regions import townships as township_of
-from safetynet.warehouse.schema import (
-    core_disposition,
-    core_warning_disposition,
-    mart_case_day,
-    mart_warning_day,
-    meta_evaluation,
-)
 
 WORK_MEM = "512MB"
-CASE_COLUMNS = ["case_key", "rule_code", "status", "first_seen", "township_code",
-                "household_id", "id_number", "name", "address", "summary", "evidence", "rule_version",
-                "source_snapshot"]
-
-
-@dataclass(frozen=True)
-class Catalog:
-    """A set of declarations evaluated together, and where their life and decisions are kept."""
-
-    rules: tuple[Rule, ...]
-    table: Table  # one row per report date and key, with its life
-    decisions: Table  # the decisions returned on them
-    suppressing: str  # the outcome that keeps an item out of the reports while its evidence holds
-
-
-CASES = Catalog(RULES, mart_case_day, core_disposition, CASE_DECISIONS.suppressing)
-WARNING_CATALOG = Catalog(WARNINGS, mart_warning_day, core_warning_disposition, WARNING_DECISIONS.suppressing)
-CATALOGS = (CASES, WARNING_CATALOG)
-EVERY_RULE: tuple[Rule, ...] = RULES + WARNINGS
-
-
 def rule_params(cfg: Config, d: date) -> dict:
     """Bound parameters every rule query may use (thresholds from configuration)."""
     r = cfg.rules
@@ -178,11 +144,11 @@ def evaluate_rules(cfg: Config, d: date, full: bool | None = None) -> dict:
         create = private_schema(conn)
         chosen = Plan({r.code for r in rules}) if full else plan(
             conn, create, d, previous, rules, signed, int(cfg.rules["breadwinner_window_days"]))
-        found = _find(conn, create, chosen, rules, params, townships, snapshots)
+        found = find(conn, create, chosen, rules, params, townships, snapshots)
         drop_coverage(conn)
         live = {c.table.name: _live_on(conn, c.table, previous) for c in CATALOGS}  # on the predecessor
         carried = carry(chosen, live, snapshots)
-        _record(conn, d, mark, signed)
+        record(conn, d, mark, signed)
         lives = {c.table.name: _case_life(conn, c, d, _frame(found[c.table.name] + carried[c.table.name]),
                                           snapshots, live[c.table.name], {r.code for r in rules})
                  for c in CATALOGS}
@@ -192,77 +158,6 @@ def evaluate_rules(cfg: Config, d: date, full: bool | None = None) -> dict:
             "not_evaluated": not_evaluated(cfg), "warnings_not_evaluated": not_evaluated(cfg, WARNINGS),
             "evaluated_in_full": sorted(chosen.full), "evaluated_for_changes": sorted(chosen.scoped),
             "subjects_in_scope": {k: len(v) for k, v in chosen.scope.items()}}
-
-
-def _find(conn: Connection, create: str, chosen: Plan, rules: list[Rule], params: dict,
-          townships: dict[str, str], snapshots: dict[str, str]) -> dict[str, list[pd.DataFrame]]:
-    """Each catalog's items found on D: every item of the rules run in full, the items in scope
-    of the scoped ones (run over coverage restricted to the scope where the warehouse allows)."""
-    found: dict[str, list[pd.DataFrame]] = {c.table.name: [] for c in CATALOGS}
-    built: tuple[str, ...] = ()
-    if chosen.full:
-        in_full = [r for r in rules if r.code in chosen.full]
-        built = coverage_of(in_full)
-        build_coverage(conn, create, params, built)  # only what they read
-        _run(conn, in_full, params, townships, snapshots, found)
-    if chosen.scoped:
-        scoped = [r for r in rules if r.code in chosen.scoped]
-        wanted = coverage_of(scoped)
-        if not chosen.full:
-            build_coverage(conn, create, params, wanted, scoped=True)
-        elif create.startswith("CREATE UNLOGGED"):  # a second private schema, first on the path:
-            # the restricted base tables, and what the full rules did not build, from them
-            build_coverage(conn, private_schema(conn), params,
-                           tuple(n for n in wanted if n in BASE or n not in built), scoped=True)
-        else:  # temporary tables have one namespace: what the full rules did not build, for everyone
-            build_coverage(conn, create, params, tuple(n for n in wanted if n not in built))
-        mine: dict[str, list[pd.DataFrame]] = {c.table.name: [] for c in CATALOGS}
-        _run(conn, scoped, params, townships, snapshots, mine, narrow=True)
-        by_code = {r.code: r for r in scoped}
-        for name, frames in mine.items():
-            found[name] += [f[_in_scope(chosen, by_code, f)] for f in frames]
-    return found
-
-
-def _run(conn: Connection, rules: list[Rule], params: dict, townships: dict[str, str],
-         snapshots: dict[str, str], into: dict[str, list[pd.DataFrame]], narrow: bool = False) -> None:
-    for catalog in CATALOGS:
-        into[catalog.table.name] += [
-            _run_rule(conn, r, params, townships, snapshots[r.code], narrowed(r.query) if narrow else r.query)
-            for r in rules if r in catalog.rules]
-
-
-def carry(chosen: Plan, live: dict[str, pd.DataFrame],
-          snapshots: dict[str, str]) -> dict[str, list[pd.DataFrame]]:
-    """The scoped rules' items live on D's predecessor whose subjects are out of scope, as they were
-    (with D's source snapshots)."""
-    out: dict[str, list[pd.DataFrame]] = {c.table.name: [] for c in CATALOGS}
-    if not chosen.scoped:
-        return out
-    for catalog in CATALOGS:
-        by_code = {r.code: r for r in catalog.rules if r.code in chosen.scoped}
-        prev = live[catalog.table.name]
-        prev = prev[prev["rule_code"].isin(list(by_code))]
-        prev = prev.astype(object).where(prev.notna(), None)
-        kept = prev[~_in_scope(chosen, by_code, prev)]
-        kept = kept[[c for c in CASE_COLUMNS if c not in ("status", "first_seen")]].copy()
-        kept["source_snapshot"] = kept["rule_code"].map(snapshots)
-        out[catalog.table.name].append(kept)
-    return out
-
-
-def _in_scope(chosen: Plan, rules: dict[str, Rule], items: pd.DataFrame) -> np.ndarray:
-    """Which of ``items`` (of scoped rules) are evaluated afresh on D."""
-    keys = zip(items["rule_code"], items["case_key"], items["household_id"], strict=True)
-    return np.array([chosen.in_scope(rules[c], k, h) for c, k, h in keys], dtype=bool)
-
-
-def _record(conn: Connection, d: date, mark: str, signed: dict[str, str]) -> None:
-    """Keep what D's evaluation saw, for the evaluation of D's successor."""
-    conn.execute(delete(meta_evaluation).where(meta_evaluation.c.report_date == d))
-    conn.execute(insert(meta_evaluation).values(
-        report_date=d, mark=mark, signatures=json.dumps(signed, sort_keys=True),
-        evaluated_at=datetime.now(UTC).replace(tzinfo=None)))
 
 
 def _frame(found: list[pd.DataFrame]) -> pd.DataFrame:
@@ -291,71 +186,6 @@ def not_evaluated(cfg: Config, rules: tuple[Rule, ...] = RULES) -> dict[str, lis
     """Rules (by default the inspectors' R01–R12; warnings: ``WARNINGS``) this deployment cannot
     evaluate, with the sources it lacks (reported, never 'no cases')."""
     return {r.code: lacking for r in rules if (lacking := _lacking(cfg, r))}
-
-
-def _run_rule(conn: Connection, rule: Rule, params: dict, townships: dict[str, str],
-              snapshot: str, query: str) -> pd.DataFrame:
-    """One rule's cases for D: one row per case key, with its evidence JSON and summary.
-
-    The case's household, ID, name and address are those of its first row: the
-    case's household (rows come sorted by household, nulls last), so a person in
-    several households shows the address of the household the case names, and a
-    case without a household (allowances only) has no address.
-    """
-    with stage(f"rule {rule.code}", unit="detail rows") as st:
-        frame = pd.read_sql(sql(query), conn, params=params)
-        st.advance(len(frame))
-        # pandas' sort is stable: rows of a case and household keep the query's order
-        frame = frame.sort_values(["case_key", "household_id"], na_position="last")
-        cases = []
-        for key, group in groupby(plain_rows(frame), key=itemgetter("case_key")):
-            if key is None:  # a row without a case key belongs to no case
-                continue
-            rows = list(group)
-            head = rows[0]
-            evidence = rule.evidence(rows)
-            cases.append({
-                "case_key": key, "rule_code": rule.code,
-                "township_code": townships.get(str(head["region_code"])),
-                "household_id": head["household_id"],
-                "id_number": head["id_number"], "name": head["name"],
-                "address": head.get("address"),
-                "summary": rule.summary(evidence),
-                "evidence": json.dumps(evidence, ensure_ascii=False, sort_keys=True, default=str),
-                "rule_version": rule.version, "source_snapshot": snapshot,
-            })
-        st.result = f"{len(cases):,} cases from {len(frame):,} detail rows"
-    return pd.DataFrame(cases, columns=[c for c in CASE_COLUMNS if c not in ("status", "first_seen")])
-
-
-def plain_rows(frame: pd.DataFrame) -> list[Row]:
-    """A query result as plain rows (``registry.Row``), converted column by column.
-
-    Nulls (None, NaN, NaT) become None; numbers become Python ``int``/``float``;
-    datetimes and date objects become ``'YYYY-MM-DD'``; text stays as read.
-    """
-    names = [str(c) for c in frame.columns]
-    columns = [_plain_column(frame[c]) for c in frame.columns]
-    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
-
-
-def _plain_column(series: pd.Series) -> list[Any]:
-    if series.dtype.kind == "M":
-        series = series.dt.strftime("%Y-%m-%d")
-    out = series.to_numpy(dtype=object, na_value=None).tolist()
-    if series.dtype == object:  # what the driver returned as is: date objects on PostgreSQL
-        out = [_plain(v) for v in out]
-    return out
-
-
-def _plain(v: Any) -> Any:
-    if v is None or isinstance(v, str):
-        return v
-    if hasattr(v, "isoformat"):
-        return v.isoformat()[:10]
-    if hasattr(v, "item"):  # a numpy scalar
-        return v.item()
-    return v
 
 
 def _case_life(conn: Connection, catalog: Catalog, d: date, today: pd.DataFrame, snapshots: dict[str, str],

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from safetynet.rules.cases import plain_rows
 from safetynet.rules.catalog import R01, R08, R09
-from safetynet.rules.engine import plain_rows
 from safetynet.rules.registry import (
     Row,
     age_on,

@@ -118,3 +118,24 @@ def test_a_narrowed_query_finds_the_person_who_joined_a_household(wh: Warehouse)
     second, items = _evaluate(wh, D + DAY)
     assert "H01" in second["evaluated_for_changes"]
     assert _live(items, "H01") == {f"H01:{other}": "OPEN", f"H01:{joiner}": "NEW"}
+
+
+def test_every_comparison_with_d_names_its_date_column_on_its_line() -> None:
+    """The scope finds the columns D's passing can flip on the lines of SQL that hold a daily
+    parameter (``scope.day_columns``): each such line names a date column, or selects the
+    parameter as a value."""
+    import re
+
+    from sqlalchemy import Date
+
+    from safetynet.rules.cases import EVERY_RULE
+    from safetynet.rules.scope import DAY_PARAMS, reads
+    from safetynet.warehouse.changes import watched
+
+    dates = {c.name for t in watched() for c in t.columns if isinstance(c.type, Date)}
+    day = re.compile(r"(?<![:\w]):(" + "|".join(DAY_PARAMS) + r")\b")
+    selected = re.compile(r"(?<![:\w]):\w+ AS \w+")
+    for rule in EVERY_RULE:
+        for line in reads(rule)[2].splitlines():
+            if day.search(line) and not selected.search(line):
+                assert set(re.findall(r"\w+", line)) & dates, f"{rule.code}: {line.strip()}"
