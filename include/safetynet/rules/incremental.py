@@ -75,9 +75,18 @@ def carry(chosen: Plan, live: dict[str, pd.DataFrame],
 
 
 def _in_scope(chosen: Plan, rules: dict[str, Rule], items: pd.DataFrame) -> np.ndarray:
-    """Which of ``items`` (of scoped rules) are evaluated afresh on D."""
-    keys = zip(items["rule_code"], items["case_key"], items["household_id"], strict=True)
-    return np.array([chosen.in_scope(rules[c], k, h) for c, k, h in keys], dtype=bool)
+    """Which of ``items`` (of scoped rules) are evaluated afresh on D, vectorised: a person's item
+    by its ID, a household's by its household, a record's by its household (or, without one, by
+    its allowance: the key's middle part)."""
+    subject = items["rule_code"].map({c: r.subject for c, r in rules.items()})
+    part = items["case_key"].astype(str).str.split(":").str[1]
+    household = items["household_id"]
+    has = household.notna()
+    ids, households, allowances = (list(chosen.scope.get(k, ())) for k in ("id", "household", "allowance"))
+    return ((subject.eq("person") & part.isin(ids))
+            | (subject.eq("household") & part.isin(households))
+            | (subject.eq("record") & has & household.astype(str).isin(households))
+            | (subject.eq("record") & ~has & part.isin(allowances))).to_numpy(dtype=bool)
 
 
 def record(conn: Connection, d: date, mark: str, signed: dict[str, str]) -> None:

@@ -115,15 +115,6 @@ class Plan:
     scoped: set[str] = field(default_factory=set)
     scope: dict[str, set[str]] = field(default_factory=dict)  # subject kind -> keys
 
-    def in_scope(self, rule: Rule, case_key: str, household_id: object) -> bool:
-        """Whether a scoped rule's item is one of those evaluated afresh on D."""
-        part = case_key.split(":")[1]
-        if rule.subject == "person":
-            return part in self.scope["id"]
-        if rule.subject == "household" or household_id is not None:
-            return str(household_id if rule.subject == "record" else part) in self.scope["household"]
-        return part in self.scope["allowance"]  # an allowance's record
-
 
 def plan(conn: Connection, create: str, d: date, previous: date | None, rules: list[Rule],
          signed: dict[str, str], window_days: int) -> Plan:
