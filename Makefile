@@ -24,8 +24,11 @@ demo: install
 
 # The style gates first (cheap), then the machine (tools/setup-test-services: as root it installs and
 # starts what the suite needs; otherwise it prints what to run), then the suite. CI (.ci/run) runs this.
+# TEST_WORKERS pytest-xdist processes share the suite a whole module at a time (--dist loadfile), so a
+# module's shared fixtures (a PostgreSQL database, an SMTP server, a Celery worker) stay in one process.
+TEST_WORKERS ?= 2
 test: check setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 setup:
 	tools/setup-test-services
