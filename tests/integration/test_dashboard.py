@@ -56,6 +56,9 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--remote-debugging-port=0"]
 
 
+BETWEEN_DOCUMENTS = ("Inspected target navigated or closed", "Not attached to an active page")
+
+
 def find_chromium() -> str | None:
     """Debian's ``chromium`` (or another Chromium/Chrome on PATH), or None."""
     return next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
@@ -89,14 +92,27 @@ class Chromium:
         self.proc.wait(timeout=30)
 
     def call(self, method: str, **params: Any) -> dict[str, Any]:
-        """Send one command and return its result (events that arrive meanwhile are kept)."""
+        """Send one command and return its result (events that arrive meanwhile are kept).
+
+        A command that lands while the page is between documents (a client-side redirect
+        after the load event) is answered "navigated or closed" / "Not attached to an active
+        page"; it is sent again once the new document is there, for up to 30 s."""
+        deadline = time.monotonic() + 30
+        while True:
+            message = self._send(method, params)
+            error = str(message.get("error", {}).get("message", ""))
+            if not any(part in error for part in BETWEEN_DOCUMENTS) or time.monotonic() > deadline:
+                assert "error" not in message, message
+                return dict(message["result"])
+            time.sleep(0.25)
+
+    def _send(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         ident = next(self.ids)
         self.ws.send(json.dumps({"id": ident, "method": method, "params": params}))
         while True:
             message = json.loads(self.ws.recv(timeout=60))
             if message.get("id") == ident:
-                assert "error" not in message, message
-                return dict(message["result"])
+                return dict(message)
             self.events.append(message.get("method"))
 
     def navigate(self, url: str) -> None:

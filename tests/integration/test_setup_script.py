@@ -76,6 +76,7 @@ def bare_path() -> Iterator[Path]:
     calls = folder / "calls.log"
     calls.touch()
     calls.chmod(0o666)
+    shutil.copy(SCRIPT, folder / "setup-test-services")  # readable by nobody wherever the clone is
     for name in ("apt-get", "sudo"):
         fake = folder / name
         fake.write_text(f"#!/bin/sh\necho {name} \"$@\" >> {calls}\nexit 0\n")
@@ -92,10 +93,11 @@ def test_not_as_root_it_prints_the_commands_and_installs_nothing(bare_path: Path
 
     env = {"PATH": str(bare_path), "HOME": "/tmp",
            "SAFETYNET_TEST_REDIS_URL": f"redis://127.0.0.1:{_free_port()}/0"}  # nothing answers there
-    done = _run(*NOBODY, "/bin/bash", str(SCRIPT), env=env)
+    script = str(bare_path / "setup-test-services")  # a clone in a 0700 folder is unreadable to nobody
+    done = _run(*NOBODY, "/bin/bash", script, env=env)
     assert done.returncode != 0, done.stdout
     out = done.stdout
-    assert "Not root, so nothing was installed or started" in out, out
+    assert "Not root, so nothing was installed or started" in out, out + done.stderr
     assert "  sudo apt-get update" in out
     install = next(ln for ln in out.splitlines() if "apt-get install" in ln)
     assert install.startswith("  sudo DEBIAN_FRONTEND=noninteractive apt-get install -y ")
@@ -105,6 +107,6 @@ def test_not_as_root_it_prints_the_commands_and_installs_nothing(bare_path: Path
     assert (bare_path / "calls.log").read_text() == "", "it ran apt-get or sudo itself"
 
     # The same user with the machine's own PATH has everything: nothing to do, exit 0.
-    ready = _run(*NOBODY, "/bin/bash", str(SCRIPT),
+    ready = _run(*NOBODY, "/bin/bash", script,
                  env={"PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "HOME": "/tmp"})
     assert ready.returncode == 0 and "nothing to do" in ready.stdout, ready.stdout + ready.stderr
