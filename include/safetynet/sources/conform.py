@@ -146,7 +146,7 @@ def _duplicated(rows: pd.DataFrame, earlier: RowHashes | None) -> pd.Series:
     Without ``earlier`` the texts are compared; with it (an item conformed in blocks,
     as every extract does) the rows' two hashes are, within the block as across blocks.
     """
-    text = rows.astype("string")
+    text = _as_text(rows)
     if earlier is None or not len(text):
         return text.duplicated(keep="first")
     a, b = row_hashes(text)
@@ -161,9 +161,39 @@ CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 """C0 control characters but tab, line feed and carriage return, and DEL: never data."""
 
 
+_CONTROL_BYTES = np.zeros(256, dtype=bool)
+_CONTROL_BYTES[[*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]] = True
+
+
 def _has_control(values: pd.Series) -> pd.Series:
-    """Rows whose value holds a control character (PostgreSQL refuses NUL in text outright)."""
-    return values.astype("string").str.contains(CONTROL, regex=True, na=False).astype(bool)
+    """Rows whose value holds a control character (PostgreSQL refuses NUL in text outright).
+
+    Those characters are single bytes that UTF-8 never uses inside another character, so
+    a column whose text bytes hold none of them has none: the usual case, decided by one
+    table lookup per byte (0.05 s against 0.13 s of regular expressions for a 244,000-row
+    electricity month). Otherwise the regular expression says which rows.
+    """
+    texts = values.astype("string")
+    chunks = pa.chunked_array(pa.array(texts, type=pa.large_string())).chunks
+    if not any(_CONTROL_BYTES[np.frombuffer(c.buffers()[2], dtype=np.uint8)].any()
+               for c in chunks if c.buffers()[2] is not None):
+        return pd.Series(False, index=values.index, dtype=bool)
+    return texts.str.contains(CONTROL, regex=True, na=False).astype(bool)
+
+
+def _as_text(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows as text for comparing them: text columns as they are, other columns (numbers)
+    cast by Arrow, whose shortest round-trip form tells every two different numbers apart,
+    ``-0`` from ``0`` too (pandas' ``astype("string")`` goes through Python objects, ten times
+    slower); a missing value stays missing."""
+    out = {}
+    for name, column in rows.items():
+        if isinstance(column.dtype, pd.StringDtype) or column.dtype == object:
+            out[name] = column.astype("string")
+        else:
+            cast = pc.cast(pa.array(column), pa.large_string())
+            out[name] = pd.Series(pd.arrays.ArrowStringArray(cast), index=rows.index).astype("string")
+    return pd.DataFrame(out, index=rows.index, columns=rows.columns)
 
 
 def conform(raw: pd.DataFrame, spec: TableSpec, prefixes: list[str], first_row: int = 2,

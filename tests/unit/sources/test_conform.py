@@ -164,3 +164,26 @@ def test_rows_sharing_a_key_across_blocks_are_quarantined_together(tmp_path: Pat
     assert written == len(staged) == 5 and "E1" not in set(staged["account_no"])
     assert (staged["account_no"] == "E2").sum() == 2
     assert c.read == written + len(c.quarantine) + c.duplicates
+
+
+@pytest.mark.parametrize("value", ["a\x00b", "\x07", "名\x1f字", "x\x7f", "\x0b"])
+def test_a_control_character_anywhere_quarantines_its_row_and_no_other(value: str) -> None:
+    rows = [("A1", "张三", VALID, "江西省上饶市广丰区永丰街道1号", "202608", "10"),
+            ("A2", "李四", VALID, f"江西省广丰区{value}", "202608", "11"),
+            ("A3", "王五\t", VALID, "江西省 广丰区\r\n3号", "202608", "12")]  # tab, CR, LF are allowed
+    c = conform(_power(rows), ELECTRICITY, PREFIXES)
+    assert c.quarantine["row_number"].tolist() == [3]
+    assert c.quarantine["reason"].str.startswith("control character").all()
+    assert c.rows["account_no"].tolist() == ["A1", "A3"]
+
+
+def test_minus_zero_is_not_taken_for_zero_but_equal_numbers_are_duplicates() -> None:
+    rows = [("A1", "张三", VALID, "永丰街道1号", "202608", "0"),
+            ("A1", "张三", VALID, "永丰街道1号", "202608", "-0"),
+            ("A1", "张三", VALID, "永丰街道1号", "202608", "0.0")]  # equal to the first once parsed
+    c = conform(_power(rows), ELECTRICITY, PREFIXES)
+    assert c.duplicates == 1  # "0.0" repeats "0" once parsed; "-0" is another value
+    # ... so "-0" and "0" are two rows for one account and month: both quarantined, none dropped
+    assert sorted(c.quarantine["row_number"]) == [2, 3]
+    assert set(c.quarantine["reason"]) == {"conflicting rows for the same key"}
+    assert c.loaded == 0 and c.read == 3
