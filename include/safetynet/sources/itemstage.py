@@ -19,8 +19,9 @@ import pandas as pd
 from safetynet.config import Config
 from safetynet.progress import Stage
 from safetynet.sources.batch import StagedItem
-from safetynet.sources.conform import Conformed, KeyHashes, Seen, conform
+from safetynet.sources.conform import Conformed, conform
 from safetynet.sources.drops import DeliveryError
+from safetynet.sources.rowhash import KeyHashes, Seen
 from safetynet.sources.specs import TableSpec
 from safetynet.sources.staged import RowSink, delivered_json, take_rows
 
@@ -36,7 +37,7 @@ def conform_stream(cfg: Config, blocks: Iterable[pd.DataFrame], spec: TableSpec,
     """Conform an item block by block into a staged Parquet file; return its accounting.
 
     Rows go to disk as each block is conformed, so an item is never whole in
-    memory; duplicates are found across blocks as within one (``conform.Seen``).
+    memory; duplicates are found across blocks as within one (``rowhash.Seen``).
     ``finish`` may adjust each conformed block before it is written. The returned
     :class:`Conformed` holds the quarantine and counts, not the rows.
     """

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from safetynet.config import Config, load_config
-from safetynet.sources.conform import RowHashes, Seen, conform, row_hashes, same_hashes
+from safetynet.sources.conform import conform
 from safetynet.sources.declarations import FILE_SPECS
 from safetynet.sources.drops import DeliveryError
 from safetynet.sources.itemstage import check_unparsed_share
+from safetynet.sources.rowhash import Seen
 from safetynet.transforms import check_char
 
 ELECTRICITY = FILE_SPECS["electricity"]
@@ -23,7 +24,7 @@ VALID = "361103196001010017"[:17]
 VALID += check_char(VALID)
 
 
-def _power(rows: list[tuple[str, ...]]) -> pd.DataFrame:
+def _power(rows: Sequence[tuple[str, ...]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(ELECTRICITY.columns))
 
 
@@ -118,25 +119,6 @@ def test_an_item_conformed_in_blocks_equals_it_conformed_whole(block: int) -> No
     pd.testing.assert_frame_equal(pd.concat([p.rows for p in parts], ignore_index=True), whole.rows)
     pd.testing.assert_frame_equal(pd.concat([p.quarantine for p in parts], ignore_index=True),
                                   whole.quarantine)
-
-
-def test_row_hashes_tell_a_missing_cell_from_an_empty_one() -> None:
-    """A row with a missing cell is not taken for the same row with an empty text there."""
-    hashes = RowHashes()
-    first = pd.DataFrame({"a": ["x", "y"], "b": pd.array([None, "z"], dtype="string")})
-    assert not hashes.repeated(*row_hashes(first), np.zeros(2, dtype=bool)).any()
-    again = pd.DataFrame({"a": ["x", "x", "y"], "b": pd.array(["", None, "z"], dtype="string")})
-    assert hashes.repeated(*row_hashes(again), np.zeros(3, dtype=bool)).tolist() == [False, True, True]
-    assert same_hashes(*row_hashes(again)).tolist() == [False, False, False]
-
-
-def test_duplicates_within_a_block_by_hashes_equal_the_texts_compared() -> None:
-    """Conformed with ``seen`` (hashes) or without (texts): the same duplicates, keys and clashes."""
-    rows = pd.DataFrame({"a": ["1", "1", " 1", "2", "2", "1", None, None],
-                         "b": pd.array(["x", "x", "x", None, "", "x", None, None], dtype="string")})
-    a, b = row_hashes(rows)
-    assert same_hashes(a, b).tolist() == rows.duplicated().tolist()
-    assert same_hashes(a, b, keep=False).tolist() == rows.duplicated(keep=False).tolist()
 
 
 def test_rows_sharing_a_key_across_blocks_are_quarantined_together(tmp_path: Path) -> None:
