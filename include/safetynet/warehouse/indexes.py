@@ -17,16 +17,10 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, Index, text
 
 from safetynet.warehouse.schema import metadata
+from safetynet.warehouse.statistics import estimated_rows
 
 BULK_ROWS = 200_000  # below this, maintaining the indexes is cheaper than rebuilding them
 BUILD_MEMORY = "256MB"  # maintenance_work_mem for the rebuild, for this transaction only
-
-
-def _estimated_rows(conn: Connection, table: str) -> float:
-    """The planner's row estimate (kept fresh by the ANALYZE after every load); 0 if unknown."""
-    value = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = CAST(:t AS regclass)"),
-                         {"t": table}).scalar()
-    return max(float(value or 0), 0.0)
 
 
 @contextmanager
@@ -39,7 +33,7 @@ def deferred_indexes(conn: Connection, rows_by_target: dict[str, int]) -> Iterat
     if conn.dialect.name == "postgresql":
         for target in sorted(rows_by_target):
             rows = rows_by_target[target]
-            if rows >= BULK_ROWS and rows >= _estimated_rows(conn, target):
+            if rows >= BULK_ROWS and rows >= estimated_rows(conn, target):
                 for index in sorted(metadata.tables[target].indexes, key=lambda i: str(i.name)):
                     index.drop(conn)
                     dropped.append(index)

@@ -43,9 +43,11 @@ from safetynet.warehouse.schema import (
     metadata,
     stg_batch_key,
 )
+from safetynet.warehouse.statistics import stale_statistics
 from safetynet.warehouse.water_keys import rebuild_water_keys
 
 REBUILDS = {"int_water_key": rebuild_water_keys}
+
 """Derived tables a source's declaration names (``Source.rebuild``), rebuilt in its load's transaction."""
 
 
@@ -82,7 +84,9 @@ def load_batch(cfg: Config, batch: StagedBatch) -> dict[str, Any]:
         if batch["items"]:  # derived tables follow their source's rows; none changed: no rebuild
             for derived in SOURCES[source].rebuild:
                 REBUILDS[derived](conn)
-        for target in sorted({item["target"] for item in batch["items"]}):
+        written = [(i["target"], replace_mode(source, i), i["loaded"] + int(i.get("removed") or 0))
+                   for i in batch["items"]]
+        for target in stale_statistics(conn, written):
             conn.execute(text(f"ANALYZE {target}"))  # fresh statistics after bulk loads (planner)
         fault_point("load.commit")
     return {"source": source, "report_date": batch["report_date"], "items": len(batch["items"]),
@@ -109,8 +113,7 @@ def _row_batches(staged: Path) -> Iterator[pa.Table]:
 def _replace_scope(conn: Connection, source: str, item: StagedItem, table: Table, stem: Path) -> None:
     """Delete what the item supersedes (its ``replace`` scope) and record its new watermark."""
     declared = SOURCES[source]
-    replace = item.get("replace") or {"monthly": "month", "snapshot": "snapshot"}.get(declared.cadence or "",
-                                                                                     "table")
+    replace = replace_mode(source, item)
     if replace == "keys":  # an upsert: the batch's keys go, then its rows come in
         if item["loaded"]:
             _delete_staged(conn, table.c.row_key, stem.with_name(stem.name + ".rows.parquet"), "row_key")
@@ -137,6 +140,13 @@ def _replace_scope(conn: Connection, source: str, item: StagedItem, table: Table
         conn.execute(insert(meta_watermark).values(
             source=source, table_name=item["item"], column_name=item["watermark_column"],
             value=json.dumps(item["watermark"], default=str)))
+
+
+def replace_mode(source: str, item: StagedItem) -> str:
+    """What an item supersedes: ``keys`` or ``groups`` (an incremental read), its ``month`` or
+    ``snapshot``, or the whole ``table``."""
+    cadence = SOURCES[source].cadence or ""
+    return str(item.get("replace") or {"monthly": "month", "snapshot": "snapshot"}.get(cadence, "table"))
 
 
 def _delete_staged(conn: Connection, column: Column, path: Path, key: str) -> None:
