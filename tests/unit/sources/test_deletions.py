@@ -62,3 +62,12 @@ def test_empty_tables(tmp_path: Path) -> None:
         "core_household": (["row_key"], [("H1",)]), "core_member": (["household_id", "id_raw"], [])}))
     assert vanished_keys(cfg, source, HOUSEHOLD).tolist() == ["H1"]
     assert vanished_groups(cfg, source, MEMBER) == set()
+
+
+def test_a_pair_is_never_taken_for_another_whatever_its_characters(tmp_path: Path) -> None:
+    """("H1:", "A") and ("H1", ":A") joined with a separator would be one text; they are two pairs."""
+    source = create_engine(_db(tmp_path / "s.db", {"sa_member": (["household_id", "id_number"], [
+        ("H1", ":A"), ("H2:1", "2")])}))
+    cfg: Any = SimpleNamespace(warehouse_url=_db(tmp_path / "w.db", {"core_member": (
+        ["household_id", "id_raw"], [("H1:", "A"), ("H2", "1:2"), ("H1", ":A")])}))
+    assert vanished_groups(cfg, source, MEMBER) == {"H1:", "H2"}
