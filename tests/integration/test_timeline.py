@@ -165,6 +165,11 @@ def _mart(config: Path, day: date) -> list[tuple]:
                                              "ORDER BY case_key"), {"d": day.isoformat()})]
 
 
+def _keys(rows: set[tuple]) -> list[str]:
+    """The case keys (with status) of a few mart rows, for a message."""
+    return sorted(f"{r[1]} {r[3]}" for r in rows)[:4]
+
+
 def _checking_full(scoped: list[date]) -> Runner:
     """``_in_process``, then D evaluated again incrementally and in full: both must leave D's
     items exactly as the run wrote them (``rules/scope.py``)."""
@@ -178,8 +183,9 @@ def _checking_full(scoped: list[date]) -> Runner:
         written = _mart(config, day)
         if evaluate_rules(load_config(config), day)["evaluated_for_changes"]:
             scoped.append(day)
-        if _mart(config, day) != written:
-            return "evaluating D again (incrementally) changed its items"
+        if (again := _mart(config, day)) != written:
+            return ("evaluating D again (incrementally) changed its items: only in the run "
+                    f"{_keys(set(written) - set(again))}, only again {_keys(set(again) - set(written))}")
         evaluate_rules(load_config(config), day, full=True)
         now = _mart(config, day)
         if now != written:

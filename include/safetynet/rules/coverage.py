@@ -15,27 +15,29 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, String, TextClause, bindparam, text
 
-_LINK = """
+LINK = """
         SELECT source, household_id, account_no, month, MAX(usage) AS usage,
                MAX(by_id) AS by_id, MAX(by_address) AS by_address, MAX(address) AS address
         FROM (
             SELECT r.source, m.household_id, r.account_no, r.month, r.usage,
                    1 AS by_id, 0 AS by_address, r.address
             FROM core_utility_reading r
-            JOIN tmp_active_member m ON m.id_valid = 1 AND m.id_norm = r.holder_id_norm
+            JOIN {members} m ON m.id_valid = 1 AND m.id_norm = r.holder_id_norm
             WHERE r.holder_id_problem IS NULL AND r.holder_id_birth <= :d
               AND r.usage IS NOT NULL
               AND {months}
             UNION ALL
             SELECT r.source, h.household_id, r.account_no, r.month, r.usage, 0, 1, r.address
             FROM core_utility_reading r
-            JOIN tmp_active_household h ON h.address_norm = r.address_norm
+            JOIN {households} h ON h.address_norm = r.address_norm
             WHERE r.usage IS NOT NULL
               AND {months}
         ) links
         GROUP BY source, household_id, account_no, month"""
 """Utility accounts linked to active households in ``{months}`` (rules.md: by a member's valid ID
-or the household's normalised address), one row per account and month with its reading."""
+or the household's normalised address), one row per account and month with its reading;
+``{members}`` and ``{households}`` are the active members and households (or some of them)."""
+EVERYONE = {"members": "tmp_active_member", "households": "tmp_active_household"}
 
 COVERAGE_SQL = {
     "tmp_active_member": """
@@ -72,14 +74,16 @@ COVERAGE_SQL = {
                          CASE WHEN id_norm IS NULL THEN 1 ELSE 0 END, id_norm) AS rn
             FROM tmp_active_member) ranked
         WHERE rn = 1""",
-    "tmp_utility_link": _LINK.format(months="""((r.source = 'electricity' AND r.month IN :electricity_months)
+    "tmp_utility_link": LINK.format(**EVERYONE, months="""(
+                   (r.source = 'electricity' AND r.month IN :electricity_months)
                    OR (r.source = 'water' AND r.month IN :water_months))"""),
     "tmp_household_month": """
         SELECT source, household_id, month, SUM(usage) AS amount
         FROM tmp_utility_link GROUP BY source, household_id, month""",
     # H03: household electricity in the latest loaded month not after D's month and the month
     # before it, which the window need not hold (a window of one month).
-    "tmp_silent_link": _LINK.format(months="(r.source = 'electricity' AND r.month IN :silent_months)"),
+    "tmp_silent_link": LINK.format(**EVERYONE,
+                                   months="(r.source = 'electricity' AND r.month IN :silent_months)"),
     "tmp_silent_household_month": """
         SELECT household_id, month, SUM(usage) AS amount FROM tmp_silent_link GROUP BY household_id, month""",
     "tmp_water_linked": """
@@ -140,7 +144,7 @@ def private_schema(conn: Connection) -> str:
 
 
 def build_coverage(conn: Connection, create: str, params: dict, names: tuple[str, ...] = tuple(COVERAGE_SQL),
-                   scoped: bool = False) -> None:
+                   scoped: bool = False, instead: dict[str, tuple[str, dict]] | None = None) -> None:
     """(Re)create the coverage tables ``names`` for the report date in ``params['d']`` with ``create``
     (from :func:`private_schema`); ``scoped``: only for the subjects in ``tmp_scope``.
 
@@ -148,6 +152,8 @@ def build_coverage(conn: Connection, create: str, params: dict, names: tuple[str
     the planners nest loops over the readings (PostgreSQL 100× slower, SQLite
     stuck for minutes), and SQLite only sees statistics its connection loaded.
     On PostgreSQL call it inside a transaction and ``drop_coverage`` before the commit.
+    ``instead`` gives a table another query of the same rows, with its own expanding list
+    parameters (the link from the kept one, ``rules/link_cache.py``).
     """
     in_window = "tmp_household_month" in names and \
         set(params.get("silent_months") or ()) <= set(params.get("electricity_months") or ())
@@ -163,7 +169,12 @@ def build_coverage(conn: Connection, create: str, params: dict, names: tuple[str
                           f"(SELECT key FROM tmp_scope WHERE kind = '{kind}')")
         if create.startswith("CREATE TEMPORARY"):
             conn.execute(text(f"DROP TABLE IF EXISTS {name}"))  # left by a pooled connection's failure
-        conn.execute(sql(f"{create.format(name=name)} AS {select_sql}"), params)
+        statement, extra = sql(f"{create.format(name=name)} AS {select_sql}"), dict[str, list[str]]()
+        if instead and name in instead:
+            select_sql, extra = instead[name]
+            statement = text(f"{create.format(name=name)} AS {select_sql}").bindparams(
+                *(bindparam(p, expanding=True, type_=String) for p in extra), *_expanding(select_sql))
+        conn.execute(statement, {**params, **extra})
         for column in INDEXES.get(name, ()):
             conn.execute(text(f"CREATE INDEX ix_{name}_{column} ON {name} ({column})"))
         conn.execute(text(f"ANALYZE {name}"))
@@ -171,9 +182,12 @@ def build_coverage(conn: Connection, create: str, params: dict, names: tuple[str
 
 def sql(statement: str) -> TextClause:
     """A text statement whose list parameters (months, uses) expand to ``IN (...)``."""
-    stmt = text(statement)
-    wanted = [p for p in EXPANDING if f":{p}" in statement]
-    return stmt.bindparams(*(bindparam(p, expanding=True, type_=String) for p in wanted)) if wanted else stmt
+    stmt, wanted = text(statement), _expanding(statement)
+    return stmt.bindparams(*wanted) if wanted else stmt
+
+
+def _expanding(statement: str) -> list:
+    return [bindparam(p, expanding=True, type_=String) for p in EXPANDING if f":{p}" in statement]
 
 
 def drop_coverage(conn: Connection) -> None:

@@ -20,13 +20,14 @@ import pandas as pd
 from sqlalchemy import Connection, Table, bindparam, delete, text
 
 from safetynet.config import Config
+from safetynet.rules import link_cache
 from safetynet.rules.cases import CASE_COLUMNS, CASES, CATALOGS, EVERY_RULE, WARNING_CATALOG, Catalog
 from safetynet.rules.catalog import RULES
 from safetynet.rules.catalog_warnings import WARNINGS
 from safetynet.rules.chain import link
 from safetynet.rules.coverage import drop_coverage, private_schema
 from safetynet.rules.decisions import current_decisions, evidence_sha
-from safetynet.rules.incremental import carry, find, record
+from safetynet.rules.incremental import carry, find, link_built, record
 from safetynet.rules.registry import Rule
 from safetynet.rules.scope import Plan, plan, signatures
 from safetynet.rules.snapshots import rule_snapshot, snapshot_ids
@@ -145,6 +146,7 @@ def evaluate_rules(cfg: Config, d: date, full: bool | None = None) -> dict:
         chosen = Plan({r.code for r in rules}) if full else plan(
             conn, create, d, previous, rules, signed, int(cfg.rules["breadwinner_window_days"]))
         found = find(conn, create, chosen, rules, params, townships, snapshots)
+        link_cache.keep(conn, create, d, mark, params, link_built(chosen, rules), chosen.previous)
         drop_coverage(conn)
         live = {c.table.name: _live_on(conn, c.table, previous) for c in CATALOGS}  # on the predecessor
         carried = carry(chosen, live, snapshots)

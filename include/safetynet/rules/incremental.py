@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, delete, insert
 
+from safetynet.rules import link_cache
 from safetynet.rules.cases import CASE_COLUMNS, CATALOGS, run_rule
 from safetynet.rules.coverage import BASE, build_coverage, private_schema
 from safetynet.rules.registry import Rule
@@ -26,7 +27,10 @@ def find(conn: Connection, create: str, chosen: Plan, rules: list[Rule], params:
     if chosen.full:
         in_full = [r for r in rules if r.code in chosen.full]
         built = coverage_of(in_full)
-        build_coverage(conn, create, params, built)  # only what they read
+        linked = chosen.scoped and "tmp_utility_link" in built and create.startswith("CREATE UNLOGGED")
+        reuse = link_cache.reusable(conn, *chosen.previous, params) if linked else None
+        build_coverage(conn, create, params, built,  # only what they read
+                       instead={"tmp_utility_link": link_cache.select_sql(reuse)} if reuse else None)
         _run(conn, in_full, params, townships, snapshots, found)
     if chosen.scoped:
         scoped = [r for r in rules if r.code in chosen.scoped]
@@ -95,3 +99,12 @@ def record(conn: Connection, d: date, mark: str, signed: dict[str, str]) -> None
     conn.execute(insert(meta_evaluation).values(
         report_date=d, mark=mark, signatures=json.dumps(signed, sort_keys=True),
         evaluated_at=datetime.now(UTC).replace(tzinfo=None)))
+
+
+def link_built(chosen: Plan, rules: list[Rule]) -> str | None:
+    """How ``find`` built ``tmp_utility_link``: for everyone (``"full"``), for the scope (``"scoped"``)
+    or not at all (``link_cache.keep``)."""
+    for which, codes in (("full", chosen.full), ("scoped", chosen.scoped)):
+        if "tmp_utility_link" in coverage_of([r for r in rules if r.code in codes]):
+            return which
+    return None

@@ -114,6 +114,7 @@ class Plan:
     full: set[str]
     scoped: set[str] = field(default_factory=set)
     scope: dict[str, set[str]] = field(default_factory=dict)  # subject kind -> keys
+    previous: tuple[date | None, str | None] = (None, None)  # P and its evaluation's mark, when scoped
 
 
 def plan(conn: Connection, create: str, d: date, previous: date | None, rules: list[Rule],
@@ -130,9 +131,12 @@ def plan(conn: Connection, create: str, d: date, previous: date | None, rules: l
     if full == everything.full:
         return everything
     scoped = [r for r in rules if r.code not in full]
-    read = set().union(*(reads(r)[0] for r in scoped))
-    scope = subjects_in_scope(conn, create, row.mark, (previous, d, window_days), read, day_columns(scoped))
+    # and the full rules that link utility readings: their link is reused for households out of scope
+    linking = [r for r in rules if r.code in full and "tmp_utility_link" in coverage_of([r])]
+    read = set().union(*(reads(r)[0] for r in scoped + linking))
+    scope = subjects_in_scope(conn, create, row.mark, (previous, d, window_days), read,
+                              day_columns(scoped + linking))
     active = conn.execute(text("SELECT COUNT(*) FROM core_household WHERE status = 'ACTIVE'")).scalar() or 0
     if len(scope["household"]) > max(SMALL, LARGEST_SHARE * active):
         return everything
-    return Plan(full, {r.code for r in rules} - full, scope)
+    return Plan(full, {r.code for r in rules} - full, scope, (previous, row.mark))

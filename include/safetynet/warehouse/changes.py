@@ -30,6 +30,9 @@ UNWATCHED = ("core_disposition", "core_warning_disposition", "int_change_log")
 ALL_ROWS = 100_000
 """A PostgreSQL statement writing more rows than this logs ``all`` instead of each anchor."""
 VERSION = "v1"  # in the trigger names: a new definition gets new triggers
+MONTHS = "utility_month"
+"""Kind of the log rows naming the months a load wrote into a table several sources share (the
+utility readings): key ``'<source> <YYYY-MM>'``, next to the ``all`` row its trigger logs."""
 
 
 def anchors(table: Table) -> dict[str, str]:
@@ -161,3 +164,13 @@ def changed_tables(conn: Connection, mark: str) -> set[str]:
     where, params = since(mark)
     return set(conn.execute(text(f"SELECT DISTINCT key FROM int_change_log WHERE kind = 'all' AND {where}"),
                             params).scalars())
+
+
+def log_months(conn: Connection, source: str, months: list[str]) -> None:
+    """Name in the log the months of ``source``'s rows this transaction wrote (PostgreSQL, where a
+    log row knows its transaction): what changed of a table whose triggers log only ``all``."""
+    if conn.dialect.name == "postgresql" and months:
+        conn.execute(text("INSERT INTO int_change_log (xid, kind, key) SELECT "
+                          "CAST(CAST(pg_current_xact_id() AS TEXT) AS BIGINT), :kind, m "
+                          "FROM unnest(CAST(:keys AS TEXT[])) m"),
+                     {"kind": MONTHS, "keys": [f"{source} {m}" for m in sorted(set(months))]})

@@ -32,6 +32,7 @@ from safetynet.sources.batch import StagedBatch, StagedItem
 from safetynet.sources.declarations import SOURCES
 from safetynet.warehouse.acceptance import mark_used
 from safetynet.warehouse.bulk import CHUNK_ROWS, BulkLoadError, insert_frame
+from safetynet.warehouse.changes import log_months
 from safetynet.warehouse.engine import get_engine, migrate
 from safetynet.warehouse.file_registry import clear_refusal, register_file
 from safetynet.warehouse.indexes import deferred_indexes
@@ -72,6 +73,8 @@ def load_batch(cfg: Config, batch: StagedBatch) -> dict[str, Any]:
             _replace_scope(conn, source, item, table, folder / f"{stem}")
             for rows in _row_batches(staged):
                 _insert_naming_the_row(conn, table, rows, item["item"])
+            if replace_mode(source, item) == "month" and "source" in table.c:  # shared by sources
+                log_months(conn, source, _months_written(source, item, staged))
             fault_point("load.copy")
             changed |= _record_item(conn, source, item, quarantine, batch, now)
             mark_used(conn, source, item, batch["report_date"])
@@ -123,8 +126,7 @@ def _replace_scope(conn: Connection, source: str, item: StagedItem, table: Table
         _delete_staged(conn, table.c[item["group_column"]],
                        stem.with_name(stem.name + ".groups.parquet"), "group_key")
     elif replace == "month":  # the file's month of this source; its other months stay
-        month = f"{item['tag'][:4]}-{item['tag'][4:]}"
-        where = [table.c[declared.month_column or "month"] == month]
+        where = [table.c[declared.month_column or "month"] == f"{item['tag'][:4]}-{item['tag'][4:]}"]
         if "source" in table.c:  # a table several sources share (utility readings)
             where.append(table.c.source == source)
         conn.execute(delete(table).where(*where))
@@ -147,6 +149,13 @@ def replace_mode(source: str, item: StagedItem) -> str:
     ``snapshot``, or the whole ``table``."""
     cadence = SOURCES[source].cadence or ""
     return str(item.get("replace") or {"monthly": "month", "snapshot": "snapshot"}.get(cadence, "table"))
+
+
+def _months_written(source: str, item: StagedItem, staged: Path) -> list[str]:
+    """The month a monthly item replaces and the months its rows hold (``warehouse.changes.log_months``)."""
+    column = SOURCES[source].month_column or "month"
+    held = pq.read_table(staged, columns=[column]).column(0).unique().drop_null().to_pylist()
+    return sorted({f"{item['tag'][:4]}-{item['tag'][4:]}", *map(str, held)})
 
 
 def _delete_staged(conn: Connection, column: Column, path: Path, key: str) -> None:
