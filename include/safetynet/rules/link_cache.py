@@ -138,8 +138,8 @@ def keep(conn: Connection, create: str, d: date, mark: str, params: dict, built:
     """
     if not create.startswith("CREATE UNLOGGED") or not _mine(conn):
         return
+    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK})  # first: two may create the schema
     conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}"))
-    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK})
     conn.execute(text(f"CREATE UNLOGGED TABLE IF NOT EXISTS {STATE} "
                       "(report_date DATE NOT NULL, mark TEXT NOT NULL, months TEXT NOT NULL)"))
     months = json.dumps({s: sorted(m) for s, m in _windows(params).items()}, sort_keys=True)
