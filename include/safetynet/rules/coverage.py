@@ -102,7 +102,8 @@ IN_WINDOW = """
         WHERE source = 'electricity' AND month IN :silent_months"""
 """``tmp_silent_household_month`` when both of H03's months are in the electricity window (the usual
 case): summed already, so ``tmp_silent_link`` is not built at all."""
-EXPANDING = ("electricity_months", "water_months", "silent_months", "non_residential", "exempt_plate_kinds")
+EXPANDING = ("electricity_months", "water_months", "silent_months", "non_residential", "exempt_plate_kinds",
+             "kept_electricity", "kept_water", "fresh_electricity", "fresh_water")  # rules/link_cache.py
 
 
 INDEXES = {  # the columns rule queries join coverage tables on
@@ -169,12 +170,10 @@ def build_coverage(conn: Connection, create: str, params: dict, names: tuple[str
                           f"(SELECT key FROM tmp_scope WHERE kind = '{kind}')")
         if create.startswith("CREATE TEMPORARY"):
             conn.execute(text(f"DROP TABLE IF EXISTS {name}"))  # left by a pooled connection's failure
-        statement, extra = sql(f"{create.format(name=name)} AS {select_sql}"), dict[str, list[str]]()
+        extra: dict = {}
         if instead and name in instead:
             select_sql, extra = instead[name]
-            statement = text(f"{create.format(name=name)} AS {select_sql}").bindparams(
-                *(bindparam(p, expanding=True, type_=String) for p in extra), *_expanding(select_sql))
-        conn.execute(statement, {**params, **extra})
+        conn.execute(sql(f"{create.format(name=name)} AS {select_sql}"), {**params, **extra})
         for column in INDEXES.get(name, ()):
             conn.execute(text(f"CREATE INDEX ix_{name}_{column} ON {name} ({column})"))
         conn.execute(text(f"ANALYZE {name}"))
@@ -182,12 +181,9 @@ def build_coverage(conn: Connection, create: str, params: dict, names: tuple[str
 
 def sql(statement: str) -> TextClause:
     """A text statement whose list parameters (months, uses) expand to ``IN (...)``."""
-    stmt, wanted = text(statement), _expanding(statement)
-    return stmt.bindparams(*wanted) if wanted else stmt
-
-
-def _expanding(statement: str) -> list:
-    return [bindparam(p, expanding=True, type_=String) for p in EXPANDING if f":{p}" in statement]
+    stmt = text(statement)
+    wanted = [p for p in EXPANDING if f":{p}" in statement]
+    return stmt.bindparams(*(bindparam(p, expanding=True, type_=String) for p in wanted)) if wanted else stmt
 
 
 def drop_coverage(conn: Connection) -> None:

@@ -48,7 +48,6 @@ from safetynet.warehouse.statistics import stale_statistics
 from safetynet.warehouse.water_keys import rebuild_water_keys
 
 REBUILDS = {"int_water_key": rebuild_water_keys}
-
 """Derived tables a source's declaration names (``Source.rebuild``), rebuilt in its load's transaction."""
 
 
@@ -126,7 +125,7 @@ def _replace_scope(conn: Connection, source: str, item: StagedItem, table: Table
         _delete_staged(conn, table.c[item["group_column"]],
                        stem.with_name(stem.name + ".groups.parquet"), "group_key")
     elif replace == "month":  # the file's month of this source; its other months stay
-        where = [table.c[declared.month_column or "month"] == f"{item['tag'][:4]}-{item['tag'][4:]}"]
+        where = [table.c[declared.month_column or "month"] == _month_of(item)]
         if "source" in table.c:  # a table several sources share (utility readings)
             where.append(table.c.source == source)
         conn.execute(delete(table).where(*where))
@@ -155,7 +154,12 @@ def _months_written(source: str, item: StagedItem, staged: Path) -> list[str]:
     """The month a monthly item replaces and the months its rows hold (``warehouse.changes.log_months``)."""
     column = SOURCES[source].month_column or "month"
     held = pq.read_table(staged, columns=[column]).column(0).unique().drop_null().to_pylist()
-    return sorted({f"{item['tag'][:4]}-{item['tag'][4:]}", *map(str, held)})
+    return sorted({_month_of(item), *map(str, held)})
+
+
+def _month_of(item: StagedItem) -> str:
+    """A monthly item's month, ``YYYY-MM``, from its file's ``YYYYMM`` tag."""
+    return f"{item['tag'][:4]}-{item['tag'][4:]}"
 
 
 def _delete_staged(conn: Connection, column: Column, path: Path, key: str) -> None:
