@@ -27,6 +27,7 @@ from safetynet.transforms import (
     parse_numbers,
     unparsed_mask,
 )
+from safetynet.transforms._common import SPACE_PATTERN
 from safetynet.warehouse.schema import core_member, metadata
 
 ID_NORM_WIDTH: int = core_member.c.id_norm.type.length  # type: ignore[attr-defined]
@@ -141,7 +142,7 @@ def conform(raw: pd.DataFrame, spec: TableSpec, prefixes: list[str], first_row: 
             out[dst] = parser(values)
             bad.append((unparsed_mask(values, out[dst]), src, f"unparseable {kind}"))
         elif kind == "code":
-            out[dst] = _trimmed(values).str.replace(r"\s+", "", regex=True).astype("string")
+            out[dst] = _trimmed(values).str.replace(SPACE_PATTERN, "", regex=True).astype("string")
         else:
             out[dst] = _trimmed(values)
             if kind == "key":

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from python_calamine import CalamineWorkbook
 
 from safetynet.sources.drops import DeliveryError
 from safetynet.sources.readers import check_header
 from safetynet.sources.specs import TableSpec
-from safetynet.transforms._common import to_text
+from safetynet.transforms._common import scalar_text, to_text
 
 
 def read_xlsx(path: Path, spec: TableSpec) -> pd.DataFrame:
@@ -80,11 +83,67 @@ def _sheet_blocks(book: CalamineWorkbook, name: str, spec: TableSpec, file: str)
         if not block:
             break
         empty = False
-        cells = pd.DataFrame([[_cell(v) for v in row] for row in block], columns=header, dtype=object)
+        if any(len(row) != len(header) for row in block):  # never from calamine: as pandas takes it
+            yield pd.DataFrame([[_cell(v) for v in row] for row in block], columns=header,
+                               dtype=object).apply(to_text)
+            continue
+        columns = list(zip(*block, strict=True))
         del block
-        yield cells.apply(to_text)
+        yield pd.DataFrame({name: column_text(values) for name, values in zip(header, columns, strict=True)})
     if empty:
         yield pd.DataFrame({c: pd.Series(dtype="string") for c in header})
+
+
+_INTEGRAL = 2.0 ** 53
+"""Floats below this size that are whole numbers are exactly their ``int``: printed by Arrow."""
+
+
+def column_text(values: Sequence[object]) -> pd.Series:
+    """One column of calamine cells as text, each exactly as :func:`_cell` then ``to_text`` render it.
+
+    The common cells are rendered by kind at once instead of one by one: texts as they
+    are (``XLSX_MISSING`` ones missing), finite floats as Python prints them (whole
+    numbers as integers, by Arrow), dates as their ISO date at midnight; any other
+    cell (a time, a truth value, a huge or infinite number) goes through ``_cell``
+    and ``scalar_text`` itself.
+    """
+    kind = np.fromiter(map(_KINDS.get, map(type, values), itertools.repeat(0)), dtype=np.int8,
+                       count=len(values))
+    if (kind == _KINDS[str]).all():  # the usual column: no copy into Python objects
+        return _as_string(_without_missing(pa.array(values, type=pa.large_string())))
+    cells = np.empty(len(values), dtype=object)
+    cells[:] = values
+    out = np.empty(len(values), dtype=object)
+    text = kind == _KINDS[str]
+    out[text] = _without_missing(pa.array(cells[text], type=pa.large_string())).to_numpy(zero_copy_only=False)
+    number = np.flatnonzero(kind == _KINDS[float])
+    x = cells[number].astype(np.float64)
+    finite = np.isfinite(x)
+    integral = finite & (x == np.trunc(x))
+    whole, part = integral & (np.abs(x) < _INTEGRAL), finite & ~integral
+    out[number[whole]] = pc.cast(pa.array(x[whole].astype(np.int64)), pa.large_string()).to_numpy(
+        zero_copy_only=False)
+    out[number[part]] = list(map(float.__repr__, x[part].tolist()))  # str() of a float is its repr
+    day = kind == _KINDS[date]
+    out[day] = [f"{v.isoformat()}T00:00:00" for v in cells[day]]
+    other = np.ones(len(values), dtype=bool)
+    other[number[whole | part]] = False
+    other &= ~(text | day)
+    out[other] = [scalar_text(_cell(v)) for v in cells[other]]
+    return _as_string(pa.array(out, type=pa.large_string()))
+
+
+def _without_missing(texts: pa.Array) -> pa.Array:
+    """Texts with the cells pandas reads as missing (``XLSX_MISSING``) made null."""
+    return pc.if_else(pc.is_in(texts, value_set=_MISSING), pa.scalar(None, pa.large_string()), texts)
+
+
+def _as_string(texts: pa.Array) -> pd.Series:
+    return pd.Series(pd.arrays.ArrowStringArray(texts)).astype("string")
+
+
+_MISSING = pa.array(sorted(XLSX_MISSING), type=pa.large_string())
+_KINDS = {str: 1, float: 2, date: 3}  # exact types: a datetime is not a date here
 
 
 def _cell(value: object) -> object:

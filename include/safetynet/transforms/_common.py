@@ -7,6 +7,7 @@ ever runs on the distinct values of a column (`map_uniques`).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import re
 import unicodedata
@@ -18,14 +19,20 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# Every character Python's str.isspace() accepts, plus the invisible zero-width
-# space, word joiner and BOM that copy-paste leaves behind. Literal characters
-# (not \uXXXX escapes) so the class means the same in Python re and in RE2.
-WS_CHARS = (
+SPACE_CHARS = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
-    + "".join(chr(c) for c in range(0x2000, 0x200C))
-    + "\u2028\u2029\u202f\u205f\u2060\u3000\ufeff"
+    + "".join(chr(c) for c in range(0x2000, 0x200B))
+    + "\u2028\u2029\u202f\u205f\u3000"
 )
+"""Every character Python's ``str.isspace()`` accepts, which is what ``re`` takes ``\\s`` for
+on text (a test checks both over all of Unicode). Literal characters (not ``\\uXXXX``
+escapes) so a class of them means the same in Python's ``re`` and in RE2."""
+SPACE_PATTERN = f"[{SPACE_CHARS}]+"
+"""Python's ``\\s+``, in a form Arrow runs (RE2's ``\\s`` means fewer characters, so pandas
+sends a ``\\s`` pattern through Python row by row)."""
+WS_CHARS = SPACE_CHARS + "\u200b\u2060\ufeff"
+"""The whitespace removed from values: ``SPACE_CHARS`` plus the invisible zero-width space,
+word joiner and BOM that copy-paste leaves behind."""
 WS_PATTERN = f"[{WS_CHARS}]+"
 WS_RE = re.compile(WS_PATTERN)
 
@@ -120,6 +127,23 @@ def clean_text(s: pd.Series) -> pd.Series:
     """NFKC, all whitespace removed, empty → NA (vectorised `clean_scalar`)."""
     t = strip_ws(nfkc(to_text(s)))
     return t.mask(t == "", pd.NA)
+
+
+def extract_ints(t: pd.Series, pattern: str) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Which rows of a `string` Series match ``pattern`` and its groups as integers (0 elsewhere).
+
+    ``pattern`` is anchored (``^…$``), holds only groups of ASCII digits, and runs in
+    Arrow (RE2), not row by row through Python's ``re`` as ``Series.str.extract``
+    does. On text without line breaks (callers trim whitespace) both engines agree:
+    ``tests/unit/transforms`` compares them.
+    """
+    groups, number = re.compile(pattern).groups, itertools.count()
+    named = re.sub(r"(?<!\\)\((?!\?)", lambda _: f"(?P<g{next(number)}>", pattern)  # RE2 wants names
+    found = pc.extract_regex(pa.array(t.array, type=pa.large_string()), named)
+    hit = np.asarray(pc.is_valid(found), dtype=bool)
+    parts = [np.asarray(pc.fill_null(pc.cast(pc.struct_field(found, [i]), pa.int64()), 0), dtype=np.int64)
+             for i in range(groups)]
+    return hit, parts
 
 
 def valid_ymd(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:

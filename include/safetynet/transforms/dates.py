@@ -15,6 +15,7 @@ from safetynet.transforms._common import (
     NUMBER_TYPES,
     WS_PATTERN,
     clean_text,
+    extract_ints,
     format_ymd,
     map_uniques,
     nfkc,
@@ -33,10 +34,6 @@ _EXCEL_MAX = 2958465  # 9999-12-31, the last date Excel can hold
 def _prepare(t: pd.Series) -> pd.Series:
     """NFKC, whitespace runs collapsed to one space, trimmed."""
     return nfkc(t).str.replace(WS_PATTERN, " ", regex=True).str.strip()
-
-
-def _ints(parts: pd.DataFrame, col: int) -> np.ndarray:
-    return pd.to_numeric(parts[col]).fillna(0).to_numpy(np.int64)
 
 
 def _from_serials(x: np.ndarray) -> pd.Series:
@@ -66,10 +63,9 @@ def _from_text(t: pd.Series) -> pd.Series:
     t = _prepare(t).reset_index(drop=True)
     out = pd.Series(pd.NA, index=t.index, dtype="string")
     for pattern in (_DATE_RE, _COMPACT_RE):
-        parts = t.str.extract(pattern)
-        hit = parts[0].notna().to_numpy(bool) & out.isna().to_numpy(bool)
+        hit, (y, m, d) = extract_ints(t, pattern)
+        hit &= out.isna().to_numpy(bool)
         if hit.any():
-            y, m, d = _ints(parts, 0), _ints(parts, 1), _ints(parts, 2)
             ok = hit & valid_ymd(y, m, d)
             out[ok] = format_ymd(y, m, d, ok)[ok]
     serial = t.str.fullmatch(_SERIAL_RE).fillna(False).to_numpy(bool)
@@ -141,10 +137,8 @@ def _month_uniques(u: pd.Series) -> pd.Series:
     )
     t = _prepare(text)
     for pattern in (_MONTH_RE, _COMPACT_MONTH_RE):
-        parts = t.str.extract(pattern)
-        hit = parts[0].notna().to_numpy(bool)
+        hit, (y, m) = extract_ints(t, pattern)
         if hit.any():
-            y, m = _ints(parts, 0), _ints(parts, 1)
             ok = hit & valid_ymd(y, m, np.ones_like(y))
             out[ok] = format_ymd(y, m, np.ones_like(y), ok)[ok].str.slice(0, 7)
     return out
