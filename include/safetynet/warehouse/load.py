@@ -27,7 +27,7 @@ from sqlalchemy import Column, Connection, Table, delete, func, insert, select, 
 from safetynet.config import Config
 from safetynet.faults import fault_point
 from safetynet.privacy import mask_text
-from safetynet.progress import stage
+from safetynet.progress import Stage, stage
 from safetynet.sources.batch import StagedBatch, StagedItem
 from safetynet.sources.declarations import SOURCES
 from safetynet.warehouse.acceptance import mark_used
@@ -53,7 +53,7 @@ REBUILDS = {"int_water_key": rebuild_water_keys}
 
 def load_batch(cfg: Config, batch: StagedBatch) -> dict[str, Any]:
     """Load every item of ``batch`` in one transaction; return the accounting."""
-    source, folder = batch["source"], Path(batch["path"])
+    source = batch["source"]
     engine = get_engine(cfg.warehouse_url)
     migrate(engine)
     now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
@@ -61,28 +61,10 @@ def load_batch(cfg: Config, batch: StagedBatch) -> dict[str, Any]:
     sizes: dict[str, int] = {}
     for item in batch["items"]:
         sizes[item["target"]] = sizes.get(item["target"], 0) + item["loaded"]
-    with (engine.begin() as conn, stage(f"load {source}", unit="rows loaded") as st,
-          deferred_indexes(conn, sizes)):
-        changed = False
-        for item in batch["items"]:
-            stem = item["item"].replace("/", "_")
-            staged = folder / f"{stem}.rows.parquet"
-            quarantine = pd.read_parquet(folder / f"{stem}.quarantine.parquet")
-            table = metadata.tables[item["target"]]
-            _replace_scope(conn, source, item, table, folder / f"{stem}")
-            for rows in _row_batches(staged):
-                _insert_naming_the_row(conn, table, rows, item["item"])
-            if replace_mode(source, item) == "month" and "source" in table.c:  # shared by sources
-                log_months(conn, source, _months_written(source, item, staged))
-            fault_point("load.copy")
-            changed |= _record_item(conn, source, item, quarantine, batch, now)
-            mark_used(conn, source, item, batch["report_date"])
-            clear_refusal(conn, source, item["item"])
-            st.advance(item["loaded"])
-            for key, count in (("read", item["read"]), ("loaded", item["loaded"]),
-                               ("quarantined", item["quarantined"]), ("duplicates", item["duplicates"])):
-                totals[key] += count
-        _record_state(conn, source, now, changed)
+    with engine.begin() as conn, stage(f"load {source}", unit="rows loaded") as st:
+        with deferred_indexes(conn, sizes):
+            changed = _load_items(conn, source, batch, now, st, totals)
+        _record_state(conn, source, now, changed)  # the indexes are back: a lookup, not a scan
         if batch["items"]:  # derived tables follow their source's rows; none changed: no rebuild
             for derived in SOURCES[source].rebuild:
                 REBUILDS[derived](conn)
@@ -93,6 +75,42 @@ def load_batch(cfg: Config, batch: StagedBatch) -> dict[str, Any]:
         fault_point("load.commit")
     return {"source": source, "report_date": batch["report_date"], "items": len(batch["items"]),
             **totals}
+
+
+def _load_items(conn: Connection, source: str, batch: StagedBatch, now: datetime, st: Stage,
+                totals: dict[str, int]) -> bool:
+    """Replace what each item supersedes and append its rows; return whether any delivery changed.
+
+    The months of a batch's monthly items are deleted before any of them is copied: each
+    ``DELETE`` would otherwise scan the rows the batch's earlier months had just added to
+    a table whose indexes are dropped for the load (twelve months: 66 months' rows read).
+    """
+    folder, changed = Path(batch["path"]), False
+    monthly = {i["item"] for i in batch["items"] if replace_mode(source, i) == "month"}
+    for item in batch["items"]:
+        if item["item"] in monthly:
+            stem = folder / item["item"].replace("/", "_")
+            _replace_scope(conn, source, item, metadata.tables[item["target"]], stem)
+    for item in batch["items"]:
+        stem = folder / item["item"].replace("/", "_")
+        staged = stem.with_name(f"{stem.name}.rows.parquet")
+        quarantine = pd.read_parquet(stem.with_name(f"{stem.name}.quarantine.parquet"))
+        table = metadata.tables[item["target"]]
+        if item["item"] not in monthly:
+            _replace_scope(conn, source, item, table, stem)
+        for rows in _row_batches(staged):
+            _insert_naming_the_row(conn, table, rows, item["item"])
+        if replace_mode(source, item) == "month" and "source" in table.c:  # shared by sources
+            log_months(conn, source, _months_written(source, item, staged))
+        fault_point("load.copy")
+        changed |= _record_item(conn, source, item, quarantine, batch, now)
+        mark_used(conn, source, item, batch["report_date"])
+        clear_refusal(conn, source, item["item"])
+        st.advance(item["loaded"])
+        for key, count in (("read", item["read"]), ("loaded", item["loaded"]),
+                           ("quarantined", item["quarantined"]), ("duplicates", item["duplicates"])):
+            totals[key] += count
+    return changed
 
 
 def _insert_naming_the_row(conn: Connection, table: Table, rows: pa.Table, item: str) -> None:
