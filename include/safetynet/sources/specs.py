@@ -62,7 +62,7 @@ class Source:
     sensor_timeout_hours: float = 72.0  # files: how long the delivery sensor waits
     optional: bool = False  # a deployment may run without it (its rules are not evaluated)
     warnings_only: bool = False  # read only by the hardship warnings: never in the inspectors' reports
-    rebuild: tuple[str, ...] = ()  # derived tables rebuilt in every load's transaction
+    rebuild: tuple[str, ...] = ()  # derived tables brought up to date in every load's transaction
     doc: str = ""  # what the ingest DAG does, for its documentation
 
     @property

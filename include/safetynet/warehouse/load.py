@@ -45,10 +45,11 @@ from safetynet.warehouse.schema import (
     stg_batch_key,
 )
 from safetynet.warehouse.statistics import stale_statistics
-from safetynet.warehouse.water_keys import rebuild_water_keys
+from safetynet.warehouse.water_keys import update_water_keys
 
-REBUILDS = {"int_water_key": rebuild_water_keys}
-"""Derived tables a source's declaration names (``Source.rebuild``), rebuilt in its load's transaction."""
+REBUILDS = {"int_water_key": update_water_keys}
+"""Derived tables a source's declaration names (``Source.rebuild``), brought up to date in its load's
+transaction: each is given the connection and the months the load wrote."""
 
 
 def load_batch(cfg: Config, batch: StagedBatch) -> dict[str, Any]:
@@ -63,11 +64,11 @@ def load_batch(cfg: Config, batch: StagedBatch) -> dict[str, Any]:
         sizes[item["target"]] = sizes.get(item["target"], 0) + item["loaded"]
     with engine.begin() as conn, stage(f"load {source}", unit="rows loaded") as st:
         with deferred_indexes(conn, sizes):
-            changed = _load_items(conn, source, batch, now, st, totals)
+            changed, months = _load_items(conn, source, batch, now, st, totals)
         _record_state(conn, source, now, changed)  # the indexes are back: a lookup, not a scan
         if batch["items"]:  # derived tables follow their source's rows; none changed: no rebuild
             for derived in SOURCES[source].rebuild:
-                REBUILDS[derived](conn)
+                REBUILDS[derived](conn, sorted(months))
         written = [(i["target"], replace_mode(source, i), i["loaded"] + int(i.get("removed") or 0))
                    for i in batch["items"]]
         for target in stale_statistics(conn, written):
@@ -78,14 +79,15 @@ def load_batch(cfg: Config, batch: StagedBatch) -> dict[str, Any]:
 
 
 def _load_items(conn: Connection, source: str, batch: StagedBatch, now: datetime, st: Stage,
-                totals: dict[str, int]) -> bool:
-    """Replace what each item supersedes and append its rows; return whether any delivery changed.
+                totals: dict[str, int]) -> tuple[bool, set[str]]:
+    """Replace what each item supersedes and append its rows; return whether any delivery changed
+    and the months the monthly items wrote.
 
     The months of a batch's monthly items are deleted before any of them is copied: each
     ``DELETE`` would otherwise scan the rows the batch's earlier months had just added to
     a table whose indexes are dropped for the load (twelve months: 66 months' rows read).
     """
-    folder, changed = Path(batch["path"]), False
+    folder, changed, months = Path(batch["path"]), False, set()
     monthly = {i["item"] for i in batch["items"] if replace_mode(source, i) == "month"}
     for item in batch["items"]:
         if item["item"] in monthly:
@@ -100,8 +102,11 @@ def _load_items(conn: Connection, source: str, batch: StagedBatch, now: datetime
             _replace_scope(conn, source, item, table, stem)
         for rows in _row_batches(staged):
             _insert_naming_the_row(conn, table, rows, item["item"])
-        if replace_mode(source, item) == "month" and "source" in table.c:  # shared by sources
-            log_months(conn, source, _months_written(source, item, staged))
+        if item["item"] in monthly:
+            written = _months_written(source, item, staged)
+            months.update(written)
+            if "source" in table.c:  # a table several sources share (utility readings)
+                log_months(conn, source, written)
         fault_point("load.copy")
         changed |= _record_item(conn, source, item, quarantine, batch, now)
         mark_used(conn, source, item, batch["report_date"])
@@ -110,7 +115,7 @@ def _load_items(conn: Connection, source: str, batch: StagedBatch, now: datetime
         for key, count in (("read", item["read"]), ("loaded", item["loaded"]),
                            ("quarantined", item["quarantined"]), ("duplicates", item["duplicates"])):
             totals[key] += count
-    return changed
+    return changed, months
 
 
 def _insert_naming_the_row(conn: Connection, table: Table, rows: pa.Table, item: str) -> None:

@@ -174,7 +174,7 @@ ref_region = Table(
     Column("township_code", String(12)),
 )
 
-int_water_key = Table(  # see warehouse/water_keys.py: rebuilt in every water load's transaction
+int_water_key = Table(  # see warehouse/water_keys.py: kept up to date in every water load's transaction
     "int_water_key", metadata,
     Column("kind", String(8), nullable=False),  # 'id' (holder ID number) or 'address'
     Column("key", Text, nullable=False), Column("birth", Date),
