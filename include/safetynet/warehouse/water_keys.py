@@ -5,8 +5,12 @@ month, not only the rule window. Joining every water reading ever loaded (7
 million at city scale) with the covered households took 8–11 s of each day's
 evaluation; the distinct keys with their first month answer the same question
 from a table a tenth the size. The table depends on the water readings only, so
-each water load rebuilds it inside its own transaction (a redelivered month can
-remove keys as well as add them), and ``migrate`` fills it once when it is new.
+each water load brings it up to date inside its own transaction, and ``migrate``
+fills it once when it is new. A load whose months all come after every key's
+first month (the monthly delivery) only adds the keys first read in them: every
+other key keeps its first month, so the work follows the delivery, not the
+history. Any other load (a redelivered month can remove a key's first reading, a
+back-filled month can move it earlier) rebuilds the table from all readings.
 """
 
 from __future__ import annotations
