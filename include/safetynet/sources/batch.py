@@ -82,3 +82,8 @@ def reference(batch: StagedBatch) -> BatchRef:
     """The batch's XCom reference."""
     return {"source": batch["source"], "report_date": batch["report_date"], "path": batch["path"],
             "items": len(batch["items"]), "read": sum(i["read"] for i in batch["items"])}
+
+
+def stem(item: str) -> str:
+    """The file-name stem of an item's staged files (the extracts write them, the loads read them)."""
+    return item.replace("/", "_")

@@ -32,11 +32,11 @@ from sqlalchemy import Engine, select, text
 
 from safetynet.config import Config
 from safetynet.progress import stage
-from safetynet.sources.batch import StagedItem
+from safetynet.sources.batch import StagedItem, stem
 from safetynet.sources.db_readers import read_db_groups, read_db_table
 from safetynet.sources.declarations import DB_SPECS
 from safetynet.sources.deletions import vanished_groups, vanished_keys
-from safetynet.sources.itemstage import check_unparsed_share, conform_stream, stage_item, stem
+from safetynet.sources.itemstage import check_unparsed_share, conform_stream, stage_item
 from safetynet.sources.specs import TableSpec
 from safetynet.sources.watermarks import Watermark, cutoff, read_watermarks
 from safetynet.warehouse.engine import get_engine

@@ -19,11 +19,11 @@ import pandas as pd
 
 from safetynet.config import Config
 from safetynet.progress import stage
-from safetynet.sources.batch import StagedItem
+from safetynet.sources.batch import StagedItem, stem
 from safetynet.sources.conform import Conformed
 from safetynet.sources.declarations import SOURCES
 from safetynet.sources.drops import Delivery, DeliveryError, complete_deliveries
-from safetynet.sources.itemstage import check_unparsed_share, conform_stream, stage_item, stem
+from safetynet.sources.itemstage import check_unparsed_share, conform_stream, stage_item
 from safetynet.sources.limits import check_size, check_zip
 from safetynet.sources.readers import read_text_file
 from safetynet.sources.specs import Source

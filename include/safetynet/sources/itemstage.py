@@ -18,17 +18,12 @@ import pandas as pd
 
 from safetynet.config import Config
 from safetynet.progress import Stage
-from safetynet.sources.batch import StagedItem
+from safetynet.sources.batch import StagedItem, stem
 from safetynet.sources.conform import Conformed, conform
 from safetynet.sources.drops import DeliveryError
 from safetynet.sources.rowhash import KeyHashes, Seen
 from safetynet.sources.specs import TableSpec
 from safetynet.sources.staged import RowSink, delivered_json, take_rows
-
-
-def stem(item: str) -> str:
-    """The file-name stem of an item's staged files."""
-    return item.replace("/", "_")
 
 
 def conform_stream(cfg: Config, blocks: Iterable[pd.DataFrame], spec: TableSpec, path: Path, st: Stage,

@@ -103,7 +103,7 @@ def column_text(values: Sequence[object]) -> pd.Series:
 
     The common cells are rendered by kind at once instead of one by one: texts as they
     are (``XLSX_MISSING`` ones missing), finite floats as Python prints them (whole
-    numbers as integers, by Arrow), dates as their ISO date at midnight; any other
+    numbers as integers, by Arrow), dates as their ISO date at midnight (Arrow); any other
     cell (a time, a truth value, a huge or infinite number) goes through ``_cell``
     and ``scalar_text`` itself.
     """
@@ -125,11 +125,11 @@ def column_text(values: Sequence[object]) -> pd.Series:
         zero_copy_only=False)
     out[number[part]] = list(map(float.__repr__, x[part].tolist()))  # str() of a float is its repr
     day = kind == _KINDS[date]
-    out[day] = [f"{v.isoformat()}T00:00:00" for v in cells[day]]
-    other = np.ones(len(values), dtype=bool)
-    other[number[whole | part]] = False
-    other &= ~(text | day)
-    out[other] = [scalar_text(_cell(v)) for v in cells[other]]
+    iso = pc.cast(pa.array(cells[day], type=pa.date32()), pa.string())  # as datetime.isoformat
+    out[day] = pc.binary_join_element_wise(iso, "T00:00:00", "").to_numpy(zero_copy_only=False)
+    done = text | day
+    done[number[whole | part]] = True
+    out[~done] = [scalar_text(_cell(v)) for v in cells[~done]]
     return _as_string(pa.array(out, type=pa.large_string()))
 
 

@@ -7,7 +7,6 @@ ever runs on the distinct values of a column (`map_uniques`).
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import math
 import re
 import unicodedata
@@ -130,19 +129,17 @@ def clean_text(s: pd.Series) -> pd.Series:
 
 
 def extract_ints(t: pd.Series, pattern: str) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Which rows of a `string` Series match ``pattern`` and its groups as integers (0 elsewhere).
+    """Which rows of a `string` Series match ``pattern`` and its named groups as integers (0 elsewhere).
 
-    ``pattern`` is anchored (``^…$``), holds only groups of ASCII digits, and runs in
-    Arrow (RE2), not row by row through Python's ``re`` as ``Series.str.extract``
-    does. On text without line breaks (callers trim whitespace) both engines agree:
-    ``tests/unit/transforms`` compares them.
+    ``pattern`` is anchored (``^…$``) and names its groups (RE2 wants names), each of
+    ASCII digits; it runs in Arrow (RE2), not row by row through Python's ``re`` as
+    ``Series.str.extract`` does. On text without line breaks (callers trim whitespace)
+    both engines agree: ``tests/unit/transforms`` compares them.
     """
-    groups, number = re.compile(pattern).groups, itertools.count()
-    named = re.sub(r"(?<!\\)\((?!\?)", lambda _: f"(?P<g{next(number)}>", pattern)  # RE2 wants names
-    found = pc.extract_regex(pa.array(t.array, type=pa.large_string()), named)
+    found = pc.extract_regex(pa.array(t.array, type=pa.large_string()), pattern)
     hit = np.asarray(pc.is_valid(found), dtype=bool)
-    parts = [np.asarray(pc.fill_null(pc.cast(pc.struct_field(found, [i]), pa.int64()), 0), dtype=np.int64)
-             for i in range(groups)]
+    parts = [np.asarray(pc.fill_null(pc.cast(pc.struct_field(found, [name]), pa.int64()), 0), dtype=np.int64)
+             for name in re.compile(pattern).groupindex]
     return hit, parts
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 
 from safetynet.config import Config
 from safetynet.faults import fault_point
-from safetynet.sources.batch import StagedBatch, StagedItem, write_batch
+from safetynet.sources.batch import StagedBatch, StagedItem, stem, write_batch
 from safetynet.sources.declarations import DB_SPECS
 from safetynet.thresholds import Thresholds, load_thresholds
 from safetynet.validation.docs import write_batch_docs
@@ -119,8 +119,7 @@ def _run_items(runner: GxRunner, settings: Thresholds, engine: Engine, batch: St
         for item in items:
             t0 = time.monotonic()
             suite = load_suite(settings.expectations_dir, suite_name(source, item["item"], database))
-            stem = item["item"].replace("/", "_")
-            frame = project(folder / f"{stem}.rows.parquet", suite, salt)
+            frame = project(folder / f"{stem(item['item'])}.rows.parquet", suite, salt)
             params = {**volume_bounds(settings, item, database, earlier, is_accepted(accepted, item)),
                       "fresh_since": None}
             for column in freshness_columns(suite):

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine, delete, insert
 
-from safetynet.sources.batch import StagedItem
+from safetynet.sources.batch import StagedItem, stem
 from safetynet.sources.staged import delivered_json, take_rows
 from safetynet.validation.outcome import Finding
 from safetynet.warehouse.schema import meta_validation
@@ -51,8 +51,8 @@ def quarantine_rows(folder: Path, item: StagedItem, findings: list[Finding]) -> 
             reason.setdefault(row, f)
     if not reason:
         return 0
-    stem = item["item"].replace("/", "_")
-    rows_path, q_path = folder / f"{stem}.rows.parquet", folder / f"{stem}.quarantine.parquet"
+    base = stem(item["item"])
+    rows_path, q_path = folder / f"{base}.rows.parquet", folder / f"{base}.quarantine.parquet"
     moved = take_rows(rows_path, reason)
     found = [reason[int(r)] for r in moved["_row"]]
     added = pd.DataFrame({

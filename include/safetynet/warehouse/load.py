@@ -28,7 +28,7 @@ from safetynet.config import Config
 from safetynet.faults import fault_point
 from safetynet.privacy import mask_text
 from safetynet.progress import Stage, stage
-from safetynet.sources.batch import StagedBatch, StagedItem
+from safetynet.sources.batch import StagedBatch, StagedItem, stem
 from safetynet.sources.declarations import SOURCES
 from safetynet.warehouse.acceptance import mark_used
 from safetynet.warehouse.bulk import CHUNK_ROWS, BulkLoadError, insert_frame
@@ -91,15 +91,14 @@ def _load_items(conn: Connection, source: str, batch: StagedBatch, now: datetime
     monthly = {i["item"] for i in batch["items"] if replace_mode(source, i) == "month"}
     for item in batch["items"]:
         if item["item"] in monthly:
-            stem = folder / item["item"].replace("/", "_")
-            _replace_scope(conn, source, item, metadata.tables[item["target"]], stem)
+            _replace_scope(conn, source, item, metadata.tables[item["target"]], folder / stem(item["item"]))
     for item in batch["items"]:
-        stem = folder / item["item"].replace("/", "_")
-        staged = stem.with_name(f"{stem.name}.rows.parquet")
-        quarantine = pd.read_parquet(stem.with_name(f"{stem.name}.quarantine.parquet"))
+        base = folder / stem(item["item"])
+        staged = base.with_name(f"{base.name}.rows.parquet")
+        quarantine = pd.read_parquet(base.with_name(f"{base.name}.quarantine.parquet"))
         table = metadata.tables[item["target"]]
         if item["item"] not in monthly:
-            _replace_scope(conn, source, item, table, stem)
+            _replace_scope(conn, source, item, table, base)
         for rows in _row_batches(staged):
             _insert_naming_the_row(conn, table, rows, item["item"])
         if item["item"] in monthly:
@@ -135,18 +134,18 @@ def _row_batches(staged: Path) -> Iterator[pa.Table]:
         yield pa.Table.from_batches([batch])
 
 
-def _replace_scope(conn: Connection, source: str, item: StagedItem, table: Table, stem: Path) -> None:
+def _replace_scope(conn: Connection, source: str, item: StagedItem, table: Table, base: Path) -> None:
     """Delete what the item supersedes (its ``replace`` scope) and record its new watermark."""
     declared = SOURCES[source]
     replace = replace_mode(source, item)
     if replace == "keys":  # an upsert: the batch's keys go, then its rows come in
         if item["loaded"]:
-            _delete_staged(conn, table.c.row_key, stem.with_name(stem.name + ".rows.parquet"), "row_key")
+            _delete_staged(conn, table.c.row_key, base.with_name(base.name + ".rows.parquet"), "row_key")
         if item.get("removed"):  # and the rows deleted at the source go too
-            _delete_staged(conn, table.c.row_key, stem.with_name(stem.name + ".vanished.parquet"), "row_key")
+            _delete_staged(conn, table.c.row_key, base.with_name(base.name + ".vanished.parquet"), "row_key")
     elif replace == "groups":  # every group the batch names goes, even one now without rows
         _delete_staged(conn, table.c[item["group_column"]],
-                       stem.with_name(stem.name + ".groups.parquet"), "group_key")
+                       base.with_name(base.name + ".groups.parquet"), "group_key")
     elif replace == "month":  # the file's month of this source; its other months stay
         where = [table.c[declared.month_column or "month"] == _month_of(item)]
         if "source" in table.c:  # a table several sources share (utility readings)
